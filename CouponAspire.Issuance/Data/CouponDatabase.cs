@@ -1,0 +1,56 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace CouponAspire.Issuance.Data;
+
+/// <summary>The product's PostgreSQL database: its connection name, EF Core options and migration at startup.</summary>
+public static class CouponDatabase
+{
+    /// <summary>The connection string name (<c>ConnectionStrings:coupondb</c>), as the AppHost's database resource is named.</summary>
+    public const string ConnectionName = "coupondb";
+
+    // Any constant will do, as long as every process migrating this schema uses the same one.
+    private const long MigrationLockKey = 0x436F75706F6E4442; // "CouponDB"
+
+    public static DbContextOptionsBuilder UseCouponSchema(this DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
+        options.UseNpgsql(dataSource).UseSnakeCaseNamingConvention();
+
+    /// <summary>A context outside dependency injection (tools, tests, benchmarks).</summary>
+    public static CouponDbContext CreateContext(NpgsqlDataSource dataSource)
+    {
+        var options = new DbContextOptionsBuilder<CouponDbContext>();
+        options.UseCouponSchema(dataSource);
+        return new CouponDbContext(options.Options);
+    }
+
+    /// <summary>
+    /// Applies pending migrations. Several processes may start at once: a session-level advisory lock held on a
+    /// connection of its own serializes them, and each one that follows finds nothing left to apply.
+    /// </summary>
+    public static async Task MigrateAsync(NpgsqlDataSource dataSource, CouponDbContext context, ILogger logger, CancellationToken cancellationToken)
+    {
+        await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var acquire = new NpgsqlCommand("SELECT pg_advisory_lock($1)", lockConnection) { Parameters = { new() { Value = MigrationLockKey } } })
+        {
+            await acquire.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var pending = (await context.Database.GetPendingMigrationsAsync(cancellationToken)).ToArray();
+        if (pending.Length > 0)
+        {
+            logger.LogInformation("Applying {Count} migration(s): {Migrations}", pending.Length, string.Join(", ", pending));
+            await context.Database.MigrateAsync(cancellationToken);
+        }
+
+        // Closing the connection releases the lock, also when migrating failed.
+    }
+}
+
+/// <summary>Lets <c>dotnet ef</c> build the context without a running application or database.</summary>
+internal sealed class CouponDbContextDesignTimeFactory : IDesignTimeDbContextFactory<CouponDbContext>
+{
+    public CouponDbContext CreateDbContext(string[] args) =>
+        CouponDatabase.CreateContext(NpgsqlDataSource.Create("Host=localhost;Database=coupondb"));
+}

@@ -1,0 +1,34 @@
+namespace CouponAspire.Issuance.Data;
+
+/// <summary>A flash sale: a fixed quantity of coupons, optionally only within an opening window.</summary>
+public sealed class CouponPolicy
+{
+    public const int NameMaxLength = 200;
+
+    public long Id { get; set; }
+    public required string Name { get; set; }
+    public int TotalQuantity { get; set; }
+
+    /// <summary>Coupons issued so far; only the issuance engine changes it, and the database keeps it ≤ <see cref="TotalQuantity"/>.</summary>
+    public int IssuedCount { get; set; }
+
+    /// <summary>Requests made before this instant are not open (inclusive start).</summary>
+    public DateTimeOffset? StartsAt { get; set; }
+
+    /// <summary>Requests made at or after this instant are not open (exclusive end).</summary>
+    public DateTimeOffset? EndsAt { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public int RemainingQuantity => TotalQuantity - IssuedCount;
+    public bool SoldOut => IssuedCount >= TotalQuantity;
+
+    public bool IsOpenAt(DateTimeOffset instant) => IssuanceWindow.Contains(StartsAt, EndsAt, instant);
+}
+
+/// <summary>The one definition of "open", shared by the API's gate and both issuance strategies.</summary>
+public static class IssuanceWindow
+{
+    public static bool Contains(DateTimeOffset? startsAt, DateTimeOffset? endsAt, DateTimeOffset instant) =>
+        (startsAt is null || instant >= startsAt) && (endsAt is null || instant < endsAt);
+}

@@ -1,0 +1,90 @@
+using CouponAspire.Issuance.Data;
+using CouponAspire.LocalInfrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+[assembly: AssemblyFixture(typeof(CouponAspire.Tests.Infrastructure.PostgresFixture))]
+
+namespace CouponAspire.Tests.Infrastructure;
+
+/// <summary>
+/// The PostgreSQL server of the test run: the one named by <see cref="ConnectionVariable"/> (a connection string of
+/// a role that may create databases), or else a throwaway server started from the locally installed binaries.
+/// Every test gets a database of its own, cloned from a migrated template.
+/// </summary>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    public const string ConnectionVariable = "COUPONASPIRE_TEST_POSTGRES";
+
+    private readonly string _template = $"coupon_template_{Environment.ProcessId}";
+    private TemporaryPostgresServer? _server;
+    private string _serverConnectionString = "";
+
+    /// <summary>The throwaway server, when this run started one (fault tests stop and start it).</summary>
+    public TemporaryPostgresServer? Server => _server;
+
+    public async ValueTask InitializeAsync()
+    {
+        if (Environment.GetEnvironmentVariable(ConnectionVariable) is { Length: > 0 } given)
+        {
+            _serverConnectionString = given;
+        }
+        else
+        {
+            _server = await TemporaryPostgresServer.StartNewAsync();
+            _serverConnectionString = _server.ConnectionString();
+        }
+
+        await ExecuteAsync($"CREATE DATABASE \"{_template}\"");
+        var templateConnection = WithDatabase(_template);
+        await using (var dataSource = NpgsqlDataSource.Create(templateConnection))
+        await using (var context = CouponDatabase.CreateContext(dataSource))
+        {
+            await CouponDatabase.MigrateAsync(dataSource, context, NullLogger.Instance, CancellationToken.None);
+        }
+
+        // A template must have no connections when it is copied.
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    /// <summary>A new, migrated, empty database for one test; dropped on dispose.</summary>
+    public async Task<TestDatabase> CreateDatabaseAsync()
+    {
+        var name = $"t_{Guid.NewGuid():N}";
+        await ExecuteAsync($"CREATE DATABASE \"{name}\" TEMPLATE \"{_template}\"");
+        return new TestDatabase(name, WithDatabase(name), () => ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+    }
+
+    /// <summary>A database with no schema, for testing migrations themselves.</summary>
+    public async Task<TestDatabase> CreateEmptyDatabaseAsync()
+    {
+        var name = $"e_{Guid.NewGuid():N}";
+        await ExecuteAsync($"CREATE DATABASE \"{name}\"");
+        return new TestDatabase(name, WithDatabase(name), () => ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+        else
+        {
+            await ExecuteAsync($"DROP DATABASE IF EXISTS \"{_template}\" WITH (FORCE)");
+        }
+    }
+
+    private string WithDatabase(string database) =>
+        new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = database }.ConnectionString;
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_serverConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
