@@ -1,0 +1,46 @@
+using CouponAspire.Issuance.Engine;
+
+namespace CouponAspire.Benchmarks;
+
+/// <summary>
+/// A flash sale on one policy (id 1): mostly distinct users, about one request in seven a repeat click of a user who
+/// asked before, and a quantity that runs out about 40 % of the way through the stream.
+/// </summary>
+internal sealed class HotPolicyStream
+{
+    private HotPolicyStream(IReadOnlyList<IssuanceRequest> requests, int quantity, int distinctUsers)
+    {
+        Requests = requests;
+        Quantity = quantity;
+        DistinctUsers = distinctUsers;
+    }
+
+    public IReadOnlyList<IssuanceRequest> Requests { get; }
+    public int Quantity { get; }
+    public int DistinctUsers { get; }
+
+    public static HotPolicyStream Create(int count, int seed)
+    {
+        var random = new Random(seed);
+        var users = new List<long>();
+        var requests = new IssuanceRequest[count];
+        var now = DateTimeOffset.UtcNow;
+        for (var offset = 0; offset < count; offset++)
+        {
+            long userId;
+            if (users.Count > 0 && random.Next(7) == 0)
+            {
+                userId = users[random.Next(users.Count)];
+            }
+            else
+            {
+                userId = 1_000_000 + users.Count;
+                users.Add(userId);
+            }
+
+            requests[offset] = new IssuanceRequest(Guid.NewGuid(), 1, userId, 0, offset, now);
+        }
+
+        return new HotPolicyStream(requests, Math.Max(1, users.Count * 2 / 5), users.Count);
+    }
+}

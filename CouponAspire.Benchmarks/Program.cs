@@ -1,0 +1,19 @@
+using System.CommandLine;
+using CouponAspire.Benchmarks;
+
+var requests = new Option<int>("--requests") { Description = "Requests in the stream for the hot policy.", DefaultValueFactory = _ => 10_000 };
+var batchSize = new Option<int>("--batch-size") { Description = "Requests per batch handed to the engine (the consumer's maximum batch).", DefaultValueFactory = _ => 500 };
+var rounds = new Option<int>("--rounds") { Description = "Rounds per strategy; the median is reported.", DefaultValueFactory = _ => 3 };
+var connection = new Option<string?>("--connection")
+{
+    Description = "Connection string of a PostgreSQL server where databases may be created. Default: a throwaway server from the local binaries, with PostgreSQL's default durability.",
+};
+
+var root = new RootCommand("Decisions per second of both issuance strategies for one hot policy, measured in one run.")
+{
+    requests, batchSize, rounds, connection,
+};
+root.SetAction((result, cancellationToken) => EngineBenchmark.RunAsync(
+    new EngineBenchmarkSettings(result.GetValue(requests), result.GetValue(batchSize), result.GetValue(rounds), result.GetValue(connection)),
+    cancellationToken));
+return await root.Parse(args).InvokeAsync();
