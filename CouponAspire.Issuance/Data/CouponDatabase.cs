@@ -32,19 +32,27 @@ public static class CouponDatabase
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CouponDbContext context, ILogger logger, CancellationToken cancellationToken)
     {
         await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var acquire = new NpgsqlCommand("SELECT pg_advisory_lock($1)", lockConnection) { Parameters = { new() { Value = MigrationLockKey } } })
+        await ExecuteAsync(lockConnection, "SELECT pg_advisory_lock($1)", cancellationToken);
+        try
         {
-            await acquire.ExecuteNonQueryAsync(cancellationToken);
+            var pending = (await context.Database.GetPendingMigrationsAsync(cancellationToken)).ToArray();
+            if (pending.Length > 0)
+            {
+                logger.LogInformation("Applying {Count} migration(s): {Migrations}", pending.Length, string.Join(", ", pending));
+                await context.Database.MigrateAsync(cancellationToken);
+            }
         }
-
-        var pending = (await context.Database.GetPendingMigrationsAsync(cancellationToken)).ToArray();
-        if (pending.Length > 0)
+        finally
         {
-            logger.LogInformation("Applying {Count} migration(s): {Migrations}", pending.Length, string.Join(", ", pending));
-            await context.Database.MigrateAsync(cancellationToken);
+            // A pooled connection outlives this call, and the lock with it, unless released here.
+            await ExecuteAsync(lockConnection, "SELECT pg_advisory_unlock($1)", CancellationToken.None);
         }
+    }
 
-        // Closing the connection releases the lock, also when migrating failed.
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = MigrationLockKey } } };
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
 

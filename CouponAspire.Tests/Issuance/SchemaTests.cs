@@ -65,6 +65,20 @@ public sealed class SchemaTests(PostgresFixture postgres)
             await CouponDatabase.MigrateAsync(dataSource, context, NullLogger.Instance, TestContext.Current.CancellationToken);
         })));
 
+        // A process that migrated keeps its connections pooled; the next process must not wait for them.
+        await using (var running = NpgsqlDataSource.Create(database.ConnectionString))
+        await using (var next = NpgsqlDataSource.Create(database.ConnectionString))
+        {
+            await using (var context = CouponDatabase.CreateContext(running))
+            {
+                await CouponDatabase.MigrateAsync(running, context, NullLogger.Instance, TestContext.Current.CancellationToken);
+            }
+
+            await using var nextContext = CouponDatabase.CreateContext(next);
+            await CouponDatabase.MigrateAsync(next, nextContext, NullLogger.Instance, TestContext.Current.CancellationToken)
+                .WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        }
+
         await using var check = database.NewContext();
         (await check.Database.GetPendingMigrationsAsync(TestContext.Current.CancellationToken)).ShouldBeEmpty();
         (await check.Database.GetAppliedMigrationsAsync(TestContext.Current.CancellationToken)).Count().ShouldBe(check.Database.GetMigrations().Count());

@@ -1,0 +1,38 @@
+namespace CouponAspire.Api.Apis;
+
+/// <summary>The body of <c>POST /api/coupon-policies</c>.</summary>
+public sealed record CreatePolicyRequest(string? Name, int? TotalQuantity, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt);
+
+/// <summary>A coupon policy with its issuance so far.</summary>
+public sealed record PolicyResponse(
+    long Id,
+    string Name,
+    int TotalQuantity,
+    int IssuedCount,
+    int RemainingQuantity,
+    bool SoldOut,
+    DateTimeOffset? StartsAt,
+    DateTimeOffset? EndsAt,
+    DateTimeOffset CreatedAt);
+
+/// <summary>The body of <c>POST /api/coupon-policies/{policyId}/requests</c>.</summary>
+public sealed record IssueCouponRequest(long? UserId);
+
+/// <summary>The answer to an accepted request: where its outcome will be, and that it is not decided yet.</summary>
+public sealed record CouponRequestAccepted(Guid RequestId, string Status);
+
+/// <summary>
+/// A request's state: <c>Pending</c> until decided, then <c>Issued</c> (with the coupon) or <c>Rejected</c> with a
+/// reason (<c>SoldOut</c>, <c>AlreadyIssued</c>, <c>PolicyNotFound</c>, <c>PolicyNotOpen</c>).
+/// </summary>
+public sealed record CouponRequestStatus(Guid RequestId, long PolicyId, long UserId, string Status, string? Reason, long? CouponId);
+
+/// <summary>A coupon a user holds.</summary>
+public sealed record UserCoupon(long CouponId, long PolicyId, string PolicyName, long UserId, Guid RequestId, DateTimeOffset IssuedAt);
+
+public static class RequestStatuses
+{
+    public const string Pending = "Pending";
+    public const string Issued = "Issued";
+    public const string Rejected = "Rejected";
+}

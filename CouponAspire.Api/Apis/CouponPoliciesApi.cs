@@ -1,0 +1,102 @@
+using CouponAspire.Api.Infrastructure;
+using CouponAspire.Issuance.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace CouponAspire.Api.Apis;
+
+/// <summary>Coupon policies: the flash sales themselves.</summary>
+public static class CouponPoliciesApi
+{
+    public static RouteGroupBuilder MapCouponPoliciesApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/coupon-policies").WithTags("Coupon policies");
+
+        api.MapPost("/", CreatePolicyAsync)
+            .WithName("CreateCouponPolicy")
+            .WithSummary("Create a coupon policy: a quantity of coupons, optionally only within a window.");
+        api.MapGet("/{policyId}", GetPolicyAsync)
+            .WithName("GetCouponPolicy")
+            .WithSummary("A policy with how many coupons are issued and left.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        return api;
+    }
+
+    internal static async Task<Results<Created<PolicyResponse>, ValidationProblem>> CreatePolicyAsync(
+        CreatePolicyRequest body, CouponDbContext db, PolicyGate gate, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = Validate(body);
+        if (errors.Count > 0)
+        {
+            return ApiValidation.Problem(errors);
+        }
+
+        var policy = new CouponPolicy
+        {
+            Name = body.Name!.Trim(),
+            TotalQuantity = body.TotalQuantity!.Value,
+            StartsAt = body.StartsAt?.ToUniversalTime(),
+            EndsAt = body.EndsAt?.ToUniversalTime(),
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.Policies.Add(policy);
+        await db.SaveChangesAsync(cancellationToken);
+
+        gate.Remember(new PolicySnapshot(policy.Id, policy.TotalQuantity, policy.IssuedCount, policy.StartsAt, policy.EndsAt));
+        return TypedResults.Created($"/api/coupon-policies/{policy.Id}", ToResponse(policy));
+    }
+
+    internal static async Task<Results<Ok<PolicyResponse>, ValidationProblem, ProblemHttpResult>> GetPolicyAsync(
+        string policyId, CouponDbContext db, CancellationToken cancellationToken)
+    {
+        if (!ApiValidation.TryParseId(policyId, out var id))
+        {
+            return ApiValidation.InvalidId(nameof(policyId));
+        }
+
+        var policy = await db.Policies.AsNoTracking().SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
+        return policy is null ? PolicyNotFound(id) : TypedResults.Ok(ToResponse(policy));
+    }
+
+    internal static ProblemHttpResult PolicyNotFound(long policyId) => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: "Coupon policy not found",
+        detail: $"There is no coupon policy {policyId}.");
+
+    private static Dictionary<string, string[]> Validate(CreatePolicyRequest body)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(body.Name))
+        {
+            errors["name"] = ["name is required."];
+        }
+        else if (body.Name.Trim().Length > CouponPolicy.NameMaxLength)
+        {
+            errors["name"] = [$"name must be at most {CouponPolicy.NameMaxLength} characters."];
+        }
+
+        if (body.TotalQuantity is not > 0)
+        {
+            errors["totalQuantity"] = ["totalQuantity must be a positive 32-bit integer."];
+        }
+
+        if (body.StartsAt is { } startsAt && body.EndsAt is { } endsAt && endsAt <= startsAt)
+        {
+            errors["endsAt"] = ["endsAt must be after startsAt."];
+        }
+
+        return errors;
+    }
+
+    private static PolicyResponse ToResponse(CouponPolicy policy) => new(
+        policy.Id,
+        policy.Name,
+        policy.TotalQuantity,
+        policy.IssuedCount,
+        policy.RemainingQuantity,
+        policy.SoldOut,
+        policy.StartsAt,
+        policy.EndsAt,
+        policy.CreatedAt);
+}

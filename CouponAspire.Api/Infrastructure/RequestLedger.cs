@@ -1,0 +1,109 @@
+using System.Threading.Channels;
+using CouponAspire.Issuance.Contracts;
+using CouponAspire.Issuance.Data;
+using CouponAspire.Issuance.Engine;
+using Npgsql;
+
+namespace CouponAspire.Api.Infrastructure;
+
+/// <summary>
+/// The API's two writes to PostgreSQL. Receipts for accepted requests (so that they read as Pending until decided) go
+/// through one writer loop that inserts whatever has queued up in one statement — a group commit, so that a
+/// stampede costs a few inserts per millisecond rather than one per request. Withdrawals are rare and immediate.
+/// </summary>
+internal sealed partial class RequestLedger(NpgsqlDataSource dataSource, TimeProvider time, ILogger<RequestLedger> logger) : BackgroundService
+{
+    private const int MaxBatch = 1000;
+
+    private readonly Channel<(AcceptedRequest Receipt, TaskCompletionSource Written)> _receipts =
+        Channel.CreateUnbounded<(AcceptedRequest, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>Completes when the receipt is committed.</summary>
+    public Task RecordAcceptedAsync(AcceptedRequest receipt)
+    {
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _receipts.Writer.TryWrite((receipt, written))
+            ? written.Task
+            : Task.FromException(new InvalidOperationException("The service is stopping."));
+    }
+
+    /// <summary>
+    /// Voids a request the broker may have written although the publish failed, so that it is never decided. Returns
+    /// null when it is now void, or the outcome it already had when a consumer decided it first.
+    /// </summary>
+    public async Task<IssuanceOutcome?> WithdrawAsync(CouponRequested request, CancellationToken cancellationToken)
+    {
+        await using var withdraw = dataSource.CreateCommand("""
+            INSERT INTO request_outcomes (request_id, policy_id, user_id, outcome, requested_at, decided_at)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (request_id) DO NOTHING
+            """);
+        withdraw.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = request.RequestId });
+        withdraw.Parameters.Add(new NpgsqlParameter<long> { TypedValue = request.PolicyId });
+        withdraw.Parameters.Add(new NpgsqlParameter<long> { TypedValue = request.UserId });
+        withdraw.Parameters.Add(new NpgsqlParameter<string> { TypedValue = nameof(IssuanceOutcome.Withdrawn) });
+        withdraw.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = request.RequestedAt });
+        withdraw.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = time.GetUtcNow() });
+        if (await withdraw.ExecuteNonQueryAsync(cancellationToken) == 1)
+        {
+            return null;
+        }
+
+        // A consumer got there first; this statement sees its committed row.
+        await using var read = dataSource.CreateCommand("SELECT outcome FROM request_outcomes WHERE request_id = $1");
+        read.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = request.RequestId });
+        return Enum.Parse<IssuanceOutcome>((string)(await read.ExecuteScalarAsync(cancellationToken))!);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Requests still in flight were drained by the server before this; write what they queued, then stop.
+        _receipts.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<(AcceptedRequest Receipt, TaskCompletionSource Written)>(MaxBatch);
+        while (await _receipts.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (batch.Count < MaxBatch && _receipts.Reader.TryRead(out var item))
+            {
+                batch.Add(item);
+            }
+
+            try
+            {
+                await InsertAsync(batch.Select(b => b.Receipt).ToArray());
+                batch.ForEach(b => b.Written.TrySetResult());
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                LogReceiptsFailed(e, batch.Count);
+                batch.ForEach(b => b.Written.TrySetException(e));
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private async Task InsertAsync(AcceptedRequest[] receipts)
+    {
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO accepted_requests (request_id, policy_id, user_id, kafka_partition, kafka_offset, requested_at, accepted_at)
+            SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::int[], $5::bigint[], $6::timestamptz[], $7::timestamptz[])
+            ON CONFLICT (request_id) DO NOTHING
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = receipts.Select(r => r.RequestId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = receipts.Select(r => r.PolicyId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = receipts.Select(r => r.UserId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = receipts.Select(r => r.KafkaPartition).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = receipts.Select(r => r.KafkaOffset).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = receipts.Select(r => r.RequestedAt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = receipts.Select(r => r.AcceptedAt).ToArray() });
+        await command.ExecuteNonQueryAsync();
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Could not write {Count} receipt(s) of accepted requests; they read as not found until decided")]
+    private partial void LogReceiptsFailed(Exception exception, int count);
+}

@@ -1,0 +1,26 @@
+using CouponAspire.Api.Apis;
+using CouponAspire.Api.Infrastructure;
+using Scalar.AspNetCore;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddCouponApiServices();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+
+app.MapOpenApi();
+if (app.Environment.IsDevelopment())
+{
+    app.MapScalarApiReference();
+}
+
+app.MapCouponPoliciesApi();
+app.MapCouponRequestsApi();
+app.MapUserCouponsApi();
+app.MapDefaultEndpoints();
+
+app.Run();

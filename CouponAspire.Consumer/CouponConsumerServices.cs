@@ -1,0 +1,53 @@
+using Confluent.Kafka;
+using CouponAspire.Consumer.Processing;
+using CouponAspire.Issuance;
+using CouponAspire.Issuance.Contracts;
+using CouponAspire.Issuance.Data;
+using CouponAspire.Issuance.Engine;
+
+namespace CouponAspire.Consumer;
+
+public static class CouponConsumerServices
+{
+    public static IHostApplicationBuilder AddCouponConsumerServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddNpgsqlDataSource(CouponDatabase.ConnectionName);
+        builder.AddNpgsqlDbContext<CouponDbContext>((options, dataSource) => options.UseCouponSchema(dataSource));
+        builder.AddKafkaConsumerFactory<byte[]?, byte[]?>("kafka", config =>
+        {
+            config.GroupId ??= CouponTopics.ConsumerGroup;
+            // A group with no committed offsets starts at the beginning: requests accepted before any consumer ran are decided.
+            config.AutoOffsetReset ??= AutoOffsetReset.Earliest;
+            // Offsets are stored by the consume loop after the database commit, and committed by librdkafka from there.
+            config.EnableAutoCommit = true;
+            config.EnableAutoOffsetStore = false;
+            config.AutoCommitIntervalMs ??= 1000;
+            config.AllowAutoCreateTopics = false;
+            // Adding or removing a consumer moves only the partitions that must move.
+            config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.CooperativeSticky;
+            config.ClientId ??= $"{Environment.MachineName}-{Environment.ProcessId}";
+        });
+        builder.AddKafkaProducer<byte[]?, byte[]?>("kafka", config =>
+        {
+            config.Acks = Acks.All;
+            config.EnableIdempotence = true;
+            config.AllowAutoCreateTopics = false;
+            config.MessageTimeoutMs ??= 10000;
+        });
+        builder.Services.AddCouponStartupTasks(builder.Configuration);
+        builder.Services.AddIssuanceEngine(builder.Configuration);
+
+        builder.Services.AddOptions<CouponConsumerOptions>()
+            .Bind(builder.Configuration.GetSection(CouponConsumerOptions.SectionName))
+            .Validate(o => o.MaxBatchSize > 0, $"{CouponConsumerOptions.SectionName}:MaxBatchSize must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IssuanceMetrics>();
+        builder.Services.AddSingleton<DeadLetterPublisher>();
+        builder.Services.AddSingleton<CouponBatchProcessor>();
+        builder.Services.AddSingleton<ConsumerLoopHealth>();
+        builder.Services.AddHealthChecks().AddCheck<ConsumerLoopHealth>("consume-loop");
+        builder.Services.AddHostedService<CouponRequestConsumer>();
+        return builder;
+    }
+}

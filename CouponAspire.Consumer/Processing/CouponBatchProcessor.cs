@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using CouponAspire.Issuance.Contracts;
+using CouponAspire.Issuance.Engine;
+using Npgsql;
+
+namespace CouponAspire.Consumer.Processing;
+
+/// <summary>Who is consuming, for telemetry: the group and this member's client id.</summary>
+internal sealed record ConsumerIdentity(string Group, string? ClientId);
+
+/// <summary>
+/// Decides one polled batch: messages that can never be read go to the dead-letter topic, the rest to the issuance
+/// engine in one transaction. Throws when the batch must be retried (PostgreSQL or Kafka unavailable); returns once
+/// every message of the batch is either decided or dead-lettered, so that its offsets may be stored.
+/// </summary>
+internal sealed partial class CouponBatchProcessor(
+    IIssuanceEngine engine,
+    DeadLetterPublisher deadLetters,
+    IssuanceMetrics metrics,
+    TimeProvider time,
+    ILogger<CouponBatchProcessor> logger)
+{
+    public async Task ProcessAsync(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, ConsumerIdentity consumer, CancellationToken cancellationToken)
+    {
+        var started = time.GetUtcNow();
+        var readable = new List<(ConsumeResult<byte[]?, byte[]?> Message, IssuanceRequest Request)>(batch.Count);
+        foreach (var message in batch)
+        {
+            var key = message.Message.Key is { } keyBytes ? Encoding.UTF8.GetString(keyBytes) : null;
+            if (CouponRequestedCodec.TryDecode(key, message.Message.Value ?? [], out var request, out var error))
+            {
+                readable.Add((message, new IssuanceRequest(request.RequestId, request.PolicyId, request.UserId, message.Partition.Value, message.Offset.Value, request.RequestedAt)));
+            }
+            else
+            {
+                using var span = KafkaTracing.StartProcess(message, consumer.Group, consumer.ClientId);
+                span?.SetStatus(ActivityStatusCode.Error, error).SetTag("error.type", "malformed_message");
+                await deadLetters.PublishAsync(message, error, cancellationToken);
+            }
+        }
+
+        if (readable.Count == 0)
+        {
+            return;
+        }
+
+        metrics.Batch(readable.Count);
+        IReadOnlyList<IssuanceDecision?> decisions;
+        using (var batchSpan = KafkaTracing.StartBatchProcess(
+            CouponTopics.Requests, consumer.Group, consumer.ClientId, readable.Select(r => KafkaTracing.ExtractContext(r.Message.Message.Headers)), readable.Count))
+        {
+            batchSpan?.SetTag("coupon.issuance.strategy", engine.Strategy.ToString());
+            try
+            {
+                decisions = await engine.DecideAsync(readable.Select(r => r.Request).ToArray(), cancellationToken);
+            }
+            catch (PostgresException e) when (!TransientFailures.IsTransient(e))
+            {
+                // PostgreSQL refused the batch's data: find the message(s) it refuses and set only those aside.
+                LogBatchRefused(e, readable.Count);
+                decisions = await DecideOneByOneAsync(readable, consumer, cancellationToken);
+            }
+        }
+
+        Record(readable, decisions, started, consumer);
+    }
+
+    private async Task<IReadOnlyList<IssuanceDecision?>> DecideOneByOneAsync(
+        List<(ConsumeResult<byte[]?, byte[]?> Message, IssuanceRequest Request)> readable, ConsumerIdentity consumer, CancellationToken cancellationToken)
+    {
+        var decisions = new IssuanceDecision?[readable.Count];
+        for (var i = 0; i < readable.Count; i++)
+        {
+            try
+            {
+                decisions[i] = (await engine.DecideAsync([readable[i].Request], cancellationToken))[0];
+            }
+            catch (PostgresException e) when (!TransientFailures.IsTransient(e))
+            {
+                using var span = KafkaTracing.StartProcess(readable[i].Message, consumer.Group, consumer.ClientId);
+                span?.SetStatus(ActivityStatusCode.Error, e.MessageText).SetTag("error.type", e.SqlState);
+                await deadLetters.PublishAsync(readable[i].Message, $"PostgreSQL refused it: {e.SqlState} {e.MessageText}", cancellationToken);
+            }
+        }
+
+        return decisions;
+    }
+
+    private void Record(
+        List<(ConsumeResult<byte[]?, byte[]?> Message, IssuanceRequest Request)> readable,
+        IReadOnlyList<IssuanceDecision?> decisions,
+        DateTimeOffset started,
+        ConsumerIdentity consumer)
+    {
+        var decidedAt = time.GetUtcNow();
+        var issued = 0;
+        for (var i = 0; i < readable.Count; i++)
+        {
+            if (decisions[i] is not { } decision)
+            {
+                continue;
+            }
+
+            var (message, request) = readable[i];
+
+            // One span per request, a child of the request's publish: the request and its decision are one trace.
+            using (var span = KafkaTracing.StartProcess(message, consumer.Group, consumer.ClientId, started))
+            {
+                span?.SetTag("coupon.request_id", request.RequestId)
+                    .SetTag("coupon.policy_id", request.PolicyId)
+                    .SetTag("coupon.user_id", request.UserId)
+                    .SetTag("coupon.outcome", decision.Outcome.ToString())
+                    .SetTag("coupon.coupon_id", decision.CouponId)
+                    .SetTag("coupon.replayed", decision.Replayed);
+            }
+
+            if (decision.Replayed)
+            {
+                metrics.Replayed();
+            }
+            else
+            {
+                metrics.Decided(decision.Outcome, decidedAt - request.RequestedAt);
+                issued += decision.Outcome == IssuanceOutcome.Issued ? 1 : 0;
+            }
+
+            LogDecision(request.RequestId, request.UserId, request.PolicyId, request.Partition, request.Offset, decision.Outcome, decision.Replayed);
+        }
+
+        LogBatch(readable.Count, issued, string.Join(',', readable.Select(r => r.Request.Partition).Distinct()), (decidedAt - started).TotalMilliseconds);
+    }
+
+    [LoggerMessage(LogLevel.Debug, "Request {RequestId} of user {UserId} for policy {PolicyId} at partition {Partition} offset {Offset}: {Outcome} (replayed: {Replayed})")]
+    private partial void LogDecision(Guid requestId, long userId, long policyId, int partition, long offset, IssuanceOutcome outcome, bool replayed);
+
+    [LoggerMessage(LogLevel.Information, "Decided {Count} request(s), {Issued} issued, from partition(s) {Partitions} in {ElapsedMilliseconds:F1} ms")]
+    private partial void LogBatch(int count, int issued, string partitions, double elapsedMilliseconds);
+
+    [LoggerMessage(LogLevel.Warning, "PostgreSQL refused a batch of {Count}; deciding its requests one by one to set aside the one(s) it refuses")]
+    private partial void LogBatchRefused(Exception exception, int count);
+}

@@ -1,0 +1,145 @@
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using CouponAspire.Issuance.Contracts;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CouponAspire.Issuance.Messaging;
+
+/// <summary>Options of the <c>CouponEvents</c> configuration section: how <see cref="CouponTopics.Requests"/> is created.</summary>
+public sealed class CouponEventsOptions
+{
+    public const string SectionName = "CouponEvents";
+
+    /// <summary>
+    /// Partitions of <c>coupon-events</c> when this service creates it (default 12). One policy's requests always
+    /// share a partition; more partitions let more consumers decide different policies in parallel. Changing the count
+    /// of an existing topic moves keys between partitions, so it is never done here.
+    /// </summary>
+    public int Partitions { get; set; } = 12;
+
+    /// <summary>Replication factor for created topics; -1 (default) takes the broker's <c>default.replication.factor</c>.</summary>
+    public short ReplicationFactor { get; set; } = -1;
+
+    /// <summary>How long startup waits for the broker to answer (default 15 s); then the service starts anyway.</summary>
+    public TimeSpan ProvisioningTimeout { get; set; } = TimeSpan.FromSeconds(15);
+}
+
+public enum TopicProvisioning
+{
+    /// <summary>The topic was there already.</summary>
+    Existed,
+
+    /// <summary>This service created it.</summary>
+    Created,
+
+    /// <summary>Another instance created it at the same moment.</summary>
+    CreatedElsewhere,
+
+    /// <summary>It is missing and could not be created (no broker, or a broker without the admin API): someone else must provision it.</summary>
+    Missing,
+}
+
+/// <summary>
+/// Makes sure <c>coupon-events</c> and its dead-letter topic exist before the service starts: idempotent, safe when
+/// several instances start at once, and never relying on automatic topic creation. When the broker refuses topic
+/// creation (librdkafka's mock cluster has no admin API) or cannot be reached, it logs that and lets the service start.
+/// </summary>
+public sealed partial class CouponTopicProvisioner(ProducerConfig clientConfig, IOptions<CouponEventsOptions> options, ILogger<CouponTopicProvisioner> logger)
+    : IHostedLifecycleService
+{
+    public async Task<IReadOnlyDictionary<string, TopicProvisioning>> ProvisionAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var wanted = new[] { CouponTopics.Requests, CouponTopics.DeadLetters };
+        using var admin = new AdminClientBuilder(new AdminClientConfig(clientConfig)).Build();
+
+        Metadata metadata;
+        try
+        {
+            metadata = await Task.Run(() => admin.GetMetadata(settings.ProvisioningTimeout), cancellationToken);
+        }
+        catch (KafkaException e)
+        {
+            LogBrokerUnreachable(e.Error.Reason);
+            return wanted.ToDictionary(t => t, _ => TopicProvisioning.Missing);
+        }
+
+        var results = new Dictionary<string, TopicProvisioning>();
+        foreach (var existing in metadata.Topics.Where(t => wanted.Contains(t.Topic) && t.Error.Code == ErrorCode.NoError))
+        {
+            results[existing.Topic] = TopicProvisioning.Existed;
+            LogTopicExists(existing.Topic, existing.Partitions.Count);
+        }
+
+        var missing = wanted.Where(t => !results.ContainsKey(t)).ToArray();
+        if (missing.Length == 0)
+        {
+            return results;
+        }
+
+        try
+        {
+            await admin.CreateTopicsAsync(
+                missing.Select(topic => new TopicSpecification { Name = topic, NumPartitions = settings.Partitions, ReplicationFactor = settings.ReplicationFactor }),
+                new CreateTopicsOptions { RequestTimeout = settings.ProvisioningTimeout, OperationTimeout = settings.ProvisioningTimeout });
+            foreach (var topic in missing)
+            {
+                results[topic] = TopicProvisioning.Created;
+                LogTopicCreated(topic, settings.Partitions);
+            }
+        }
+        catch (CreateTopicsException e)
+        {
+            foreach (var report in e.Results)
+            {
+                results[report.Topic] = report.Error.Code switch
+                {
+                    ErrorCode.NoError => TopicProvisioning.Created,
+                    ErrorCode.TopicAlreadyExists => TopicProvisioning.CreatedElsewhere,
+                    _ => TopicProvisioning.Missing,
+                };
+                if (report.Error.Code is not (ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
+                {
+                    LogTopicNotCreated(report.Topic, report.Error.Reason);
+                }
+            }
+        }
+        catch (KafkaException e)
+        {
+            // "Not supported by broker" (librdkafka's mock cluster), or no controller in time.
+            foreach (var topic in missing)
+            {
+                results[topic] = TopicProvisioning.Missing;
+                LogTopicNotCreated(topic, e.Error.Reason);
+            }
+        }
+
+        return results;
+    }
+
+    Task IHostedLifecycleService.StartingAsync(CancellationToken cancellationToken) => ProvisionAsync(cancellationToken);
+
+    Task IHostedService.StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedService.StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(LogLevel.Information, "Kafka topic {Topic} exists with {Partitions} partitions")]
+    private partial void LogTopicExists(string topic, int partitions);
+
+    [LoggerMessage(LogLevel.Information, "Created Kafka topic {Topic} with {Partitions} partitions")]
+    private partial void LogTopicCreated(string topic, int partitions);
+
+    [LoggerMessage(LogLevel.Warning, "Kafka topic {Topic} is missing and could not be created ({Reason}); it must be provisioned outside this service")]
+    private partial void LogTopicNotCreated(string topic, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "Kafka did not answer while provisioning topics ({Reason}); starting anyway")]
+    private partial void LogBrokerUnreachable(string reason);
+}

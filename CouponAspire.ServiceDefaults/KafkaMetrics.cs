@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using Confluent.Kafka;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// Kafka client metrics with the OpenTelemetry messaging conventions, on the <see cref="CouponTelemetry.Kafka"/>
+/// meter. Created through <see cref="IMeterFactory"/>, so that each host (also several in one test process) reports its own.
+/// </summary>
+public sealed class KafkaMetrics
+{
+    private readonly Meter _meter;
+    private readonly Counter<long> _sentMessages;
+    private readonly Histogram<double> _sendDuration;
+    private readonly Counter<long> _consumedMessages;
+
+    public KafkaMetrics(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(CouponTelemetry.Kafka);
+        _sentMessages = _meter.CreateCounter<long>(
+            "messaging.client.sent.messages", "{message}", "Messages handed to the producer, by result (error.type when the broker did not take them).");
+        _sendDuration = _meter.CreateHistogram(
+            "messaging.client.operation.duration", "s", "Time from handing a message to the producer to the broker's acknowledgement.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        _consumedMessages = _meter.CreateCounter<long>("messaging.client.consumed.messages", "{message}", "Messages the consumer received.");
+    }
+
+    public void RecordPublished(string topic, TimeSpan elapsed, Error? error = null)
+    {
+        var tags = new TagList { { "messaging.system", "kafka" }, { "messaging.operation.name", "publish" }, { "messaging.destination.name", topic } };
+        if (error is not null)
+        {
+            tags.Add("error.type", error.Code.ToString());
+        }
+
+        _sentMessages.Add(1, tags);
+        _sendDuration.Record(elapsed.TotalSeconds, tags);
+    }
+
+    public void RecordConsumed(string topic, string consumerGroup, int partition, int count) =>
+        _consumedMessages.Add(count, new TagList
+        {
+            { "messaging.system", "kafka" },
+            { "messaging.destination.name", topic },
+            { "messaging.consumer.group.name", consumerGroup },
+            { "messaging.destination.partition.id", partition.ToString(CultureInfo.InvariantCulture) },
+        });
+
+    /// <summary>
+    /// Reports consumer lag per partition — messages in the partition after the last one processed — as
+    /// <c>messaging.kafka.consumer.lag</c>, read from <paramref name="observe"/> whenever metrics are collected.
+    /// </summary>
+    public ObservableGauge<long> ObserveLag(Func<IEnumerable<Measurement<long>>> observe) =>
+        _meter.CreateObservableGauge("messaging.kafka.consumer.lag", observe, "{message}", "Messages in the partition after the last one processed.");
+}

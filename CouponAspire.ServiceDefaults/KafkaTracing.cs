@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Confluent.Kafka;
+using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// Tracing for Kafka clients with the OpenTelemetry messaging conventions (what the missing
+/// OpenTelemetry.Instrumentation.ConfluentKafka would give): <c>{topic} publish</c> and <c>{topic} process</c>
+/// spans, and W3C trace context carried in message headers.
+/// </summary>
+public static class KafkaTracing
+{
+    public static readonly ActivitySource Source = new(CouponTelemetry.Kafka);
+
+    private static readonly TextMapPropagator Propagator = Propagators.DefaultTextMapPropagator;
+
+    public static Activity? StartPublish(string topic, string key)
+    {
+        var activity = Source.StartActivity($"{topic} publish", ActivityKind.Producer);
+        activity?.SetTag("messaging.system", "kafka")
+            .SetTag("messaging.operation.type", "send")
+            .SetTag("messaging.operation.name", "publish")
+            .SetTag("messaging.destination.name", topic)
+            .SetTag("messaging.kafka.message.key", key);
+        return activity;
+    }
+
+    /// <summary>Writes the current trace context (and baggage) into the message's headers.</summary>
+    public static void InjectContext(Activity? activity, Headers headers)
+    {
+        var context = activity?.Context ?? Activity.Current?.Context ?? default;
+        Propagator.Inject(new PropagationContext(context, Baggage.Current), headers, static (h, name, value) =>
+        {
+            h.Remove(name);
+            h.Add(name, Encoding.UTF8.GetBytes(value));
+        });
+    }
+
+    /// <summary>The trace context a message was published in, or <c>default</c> when it carries none.</summary>
+    public static ActivityContext ExtractContext(Headers? headers)
+    {
+        if (headers is null)
+        {
+            return default;
+        }
+
+        return Propagator.Extract(default, headers, static (h, name) =>
+            h.TryGetLastBytes(name, out var value) ? [Encoding.UTF8.GetString(value)] : []).ActivityContext;
+    }
+
+    public static void SetPublished(Activity? activity, TopicPartitionOffset position) =>
+        activity?.SetTag("messaging.destination.partition.id", position.Partition.Value.ToString(CultureInfo.InvariantCulture))
+            .SetTag("messaging.kafka.offset", position.Offset.Value);
+
+    public static void SetFailed(Activity? activity, Error error) =>
+        activity?.SetStatus(ActivityStatusCode.Error, error.Reason).SetTag("error.type", error.Code.ToString());
+
+    /// <summary>
+    /// A <c>{topic} process</c> span for one message, a child of the context it was published in, so that the request
+    /// that published it and the decision about it are one trace.
+    /// </summary>
+    public static Activity? StartProcess<TKey, TValue>(ConsumeResult<TKey, TValue> message, string consumerGroup, string? clientId, DateTimeOffset? startTime = null)
+    {
+        var parent = ExtractContext(message.Message.Headers);
+        var activity = Source.StartActivity(
+            ActivityKind.Consumer,
+            parent,
+            startTime: startTime ?? default,
+            name: $"{message.Topic} process");
+        activity?.SetTag("messaging.system", "kafka")
+            .SetTag("messaging.operation.type", "process")
+            .SetTag("messaging.operation.name", "process")
+            .SetTag("messaging.destination.name", message.Topic)
+            .SetTag("messaging.destination.partition.id", message.Partition.Value.ToString(CultureInfo.InvariantCulture))
+            .SetTag("messaging.kafka.offset", message.Offset.Value)
+            .SetTag("messaging.consumer.group.name", consumerGroup)
+            .SetTag("messaging.client.id", clientId);
+        if (message.Message.Key is string key)
+        {
+            activity?.SetTag("messaging.kafka.message.key", key);
+        }
+
+        return activity;
+    }
+
+    /// <summary>
+    /// A <c>{topic} process</c> span for a whole batch, linked to every message's publish context; the work done for
+    /// the batch (its database transaction) hangs under it.
+    /// </summary>
+    public static Activity? StartBatchProcess(string topic, string consumerGroup, string? clientId, IEnumerable<ActivityContext> messageContexts, int messageCount)
+    {
+        var links = messageContexts.Where(c => c != default).Select(c => new ActivityLink(c));
+        var activity = Source.StartActivity(ActivityKind.Consumer, parentContext: default, tags: null, links: links, name: $"{topic} process");
+        activity?.SetTag("messaging.system", "kafka")
+            .SetTag("messaging.operation.type", "process")
+            .SetTag("messaging.operation.name", "process")
+            .SetTag("messaging.destination.name", topic)
+            .SetTag("messaging.consumer.group.name", consumerGroup)
+            .SetTag("messaging.client.id", clientId)
+            .SetTag("messaging.batch.message_count", messageCount);
+        return activity;
+    }
+}

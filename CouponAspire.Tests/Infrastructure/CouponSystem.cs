@@ -1,0 +1,145 @@
+using System.Net;
+using System.Net.Http.Json;
+using Confluent.Kafka;
+using CouponAspire.Api.Apis;
+using CouponAspire.Consumer.Processing;
+using CouponAspire.Issuance.Contracts;
+using CouponAspire.LocalInfrastructure;
+
+namespace CouponAspire.Tests.Infrastructure;
+
+/// <summary>
+/// One test's running system: a mock Kafka cluster with the topics, a database of its own, the API, and consumers
+/// that can be added and stopped while it runs. Everything talks Kafka protocol and PostgreSQL for real.
+/// </summary>
+public sealed class CouponSystem : IAsyncDisposable
+{
+    private readonly Dictionary<string, string?> _settings;
+    private readonly ITestOutputHelper? _output;
+    private readonly List<ServiceFactory<CouponConsumerOptions>> _consumers = [];
+
+    private CouponSystem(MockKafkaCluster kafka, TestDatabase database, Dictionary<string, string?> settings, ITestOutputHelper? output)
+    {
+        Kafka = kafka;
+        Database = database;
+        _settings = settings;
+        _output = output;
+        ApiFactory = new ServiceFactory<PolicyResponse>(settings, output);
+        Api = ApiFactory.CreateClient();
+    }
+
+    public MockKafkaCluster Kafka { get; }
+    public TestDatabase Database { get; }
+    public ServiceFactory<PolicyResponse> ApiFactory { get; }
+    public HttpClient Api { get; }
+    public int Partitions { get; private set; }
+    public IReadOnlyList<ServiceFactory<CouponConsumerOptions>> Consumers => _consumers;
+
+    /// <param name="settings">More configuration for every service (the same keys a deployment would set).</param>
+    public static async Task<CouponSystem> StartAsync(PostgresFixture postgres, int partitions = 6, int consumers = 2, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var kafka = MockKafkaCluster.Start(brokers: 3);
+        kafka.CreateTopic(CouponTopics.Requests, partitions);
+        kafka.CreateTopic(CouponTopics.DeadLetters, 1);
+        var database = await postgres.CreateDatabaseAsync();
+        var all = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:kafka"] = kafka.BootstrapServers,
+            ["ConnectionStrings:coupondb"] = database.ConnectionString,
+            // Settle the group in seconds, not the client's default 45 s session.
+            ["Aspire:Confluent:Kafka:Consumer:Config:SessionTimeoutMs"] = "6000",
+            ["Aspire:Confluent:Kafka:Consumer:Config:HeartbeatIntervalMs"] = "500",
+            ["Aspire:Confluent:Kafka:Consumer:Config:AutoCommitIntervalMs"] = "200",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        var system = new CouponSystem(kafka, database, all, TestContext.Current.TestOutputHelper) { Partitions = partitions };
+        for (var i = 0; i < consumers; i++)
+        {
+            system.AddConsumer();
+        }
+
+        return system;
+    }
+
+    /// <summary>Starts one more consumer process's worth of services: a new member of the group.</summary>
+    public ServiceFactory<CouponConsumerOptions> AddConsumer()
+    {
+        var consumer = new ServiceFactory<CouponConsumerOptions>(_settings, _output);
+        _ = consumer.Services; // starts the host
+        _consumers.Add(consumer);
+        return consumer;
+    }
+
+    /// <summary>Stops a consumer the way a deployment does: it finishes its batch, commits and leaves the group.</summary>
+    public async Task StopConsumerAsync(ServiceFactory<CouponConsumerOptions> consumer)
+    {
+        _consumers.Remove(consumer);
+        await consumer.DisposeAsync();
+    }
+
+    public async Task<long> CreatePolicyAsync(int totalQuantity, string name = "Flash sale", DateTimeOffset? startsAt = null, DateTimeOffset? endsAt = null)
+    {
+        var response = await Api.PostAsJsonAsync("/api/coupon-policies", new { name, totalQuantity, startsAt, endsAt });
+        response.StatusCode.ShouldBe(HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<PolicyResponse>())!.Id;
+    }
+
+    /// <summary>Asks for a coupon: the request id when accepted (202), null when refused with 409.</summary>
+    public async Task<Guid?> RequestAsync(long policyId, long userId)
+    {
+        var response = await Api.PostAsJsonAsync($"/api/coupon-policies/{policyId}/requests", new { userId });
+        if (response.StatusCode == HttpStatusCode.Conflict)
+        {
+            return null;
+        }
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        var accepted = (await response.Content.ReadFromJsonAsync<CouponRequestAccepted>())!;
+        response.Headers.Location!.ToString().ShouldBe($"/api/coupon-requests/{accepted.RequestId}");
+        return accepted.RequestId;
+    }
+
+    public async Task<CouponRequestStatus?> GetRequestAsync(Guid requestId)
+    {
+        var response = await Api.GetAsync($"/api/coupon-requests/{requestId}");
+        return response.StatusCode == HttpStatusCode.NotFound ? null : await response.Content.ReadFromJsonAsync<CouponRequestStatus>();
+    }
+
+    /// <summary>Waits until every one of <paramref name="requestIds"/> has its outcome in the database.</summary>
+    public async Task WaitUntilDecidedAsync(IReadOnlyCollection<Guid> requestIds, TimeSpan? timeout = null)
+    {
+        var ids = requestIds.ToArray();
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        long decided;
+        while ((decided = await Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE request_id = ANY($1)", ids)) < ids.Length)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Only {decided} of {ids.Length} accepted requests were decided in time.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Every message of <c>coupon-events</c>, read back from the broker, in offset order per partition.</summary>
+    public List<ConsumeResult<string, byte[]>> ReadRequestLog() => KafkaLog.ReadAll(Kafka.BootstrapServers, CouponTopics.Requests);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var consumer in _consumers.ToArray())
+        {
+            await consumer.DisposeAsync();
+        }
+
+        Api.Dispose();
+        await ApiFactory.DisposeAsync();
+        Kafka.Dispose();
+        await Database.DisposeAsync();
+    }
+}

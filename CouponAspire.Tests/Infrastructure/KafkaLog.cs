@@ -1,0 +1,39 @@
+using Confluent.Kafka;
+
+namespace CouponAspire.Tests.Infrastructure;
+
+/// <summary>Reads a topic back from the broker, partition by partition, from the first offset to the current end.</summary>
+public static class KafkaLog
+{
+    public static List<ConsumeResult<string, byte[]>> ReadAll(string bootstrapServers, string topic)
+    {
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = $"log-reader-{Guid.NewGuid():N}",
+            EnableAutoCommit = false,
+        }).Build();
+
+        var metadata = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
+        var partitions = metadata.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions
+            .Select(p => new TopicPartition(topic, p.PartitionId)).ToList();
+        metadata.Dispose();
+
+        var ends = partitions.ToDictionary(p => p, p => consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High.Value);
+        consumer.Assign(partitions.Where(p => ends[p] > 0).Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
+        var remaining = ends.Values.Sum();
+        var messages = new List<ConsumeResult<string, byte[]>>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (remaining > 0 && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } message && message.Offset.Value < ends[message.TopicPartition])
+            {
+                messages.Add(message);
+                remaining--;
+            }
+        }
+
+        remaining.ShouldBe(0, $"{remaining} message(s) of {topic} could not be read back");
+        return messages.OrderBy(m => m.Partition.Value).ThenBy(m => m.Offset.Value).ToList();
+    }
+}

@@ -1,0 +1,24 @@
+using CouponAspire.Api.Apis;
+using CouponAspire.Tests.Infrastructure;
+
+namespace CouponAspire.Tests.Pipeline;
+
+public sealed class EndToEndTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task An_accepted_request_is_pending_then_issued()
+    {
+        await using var system = await CouponSystem.StartAsync(postgres, consumers: 1);
+        var policyId = await system.CreatePolicyAsync(totalQuantity: 10);
+
+        var requestId = (await system.RequestAsync(policyId, userId: 42))!.Value;
+        await system.WaitUntilDecidedAsync([requestId]);
+
+        var status = await system.GetRequestAsync(requestId);
+        status.ShouldNotBeNull();
+        status.Status.ShouldBe(RequestStatuses.Issued);
+        status.PolicyId.ShouldBe(policyId);
+        status.UserId.ShouldBe(42);
+        status.CouponId.ShouldNotBeNull();
+    }
+}

@@ -1,0 +1,59 @@
+using CouponAspire.Issuance.Contracts;
+using CouponAspire.Tests.Infrastructure;
+
+namespace CouponAspire.Tests.Pipeline;
+
+/// <summary>First come, first served, read off the partition log itself.</summary>
+public sealed class FcfsTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task The_winners_of_each_policy_are_the_first_distinct_users_of_its_partition_and_a_replay_picks_the_same()
+    {
+        await using var system = await CouponSystem.StartAsync(postgres, partitions: 4, consumers: 2);
+        long[] policies = [await system.CreatePolicyAsync(40), await system.CreatePolicyAsync(25)];
+
+        // Few users asking many times: order matters for every winner.
+        var (accepted, _) = await FlashSale.RunAsync(system, policies, count: 1500, users: 120, seed: 7, cancellationToken: TestContext.Current.CancellationToken);
+        await Invariants.AssertAllHoldAsync(system, accepted);
+
+        // Replay the whole log into an empty database with a new consumer group: the same winners.
+        var winners = await HoldersAsync(system.Database);
+        await using var replay = await postgres.CreateDatabaseAsync();
+        foreach (var policy in policies)
+        {
+            (await replay.CreatePolicyAsync(await system.Database.ScalarAsync<int>("SELECT total_quantity FROM coupon_policies WHERE id = $1", policy))).Id.ShouldBe(policy);
+        }
+
+        await using var replayer = new ServiceFactory<CouponAspire.Consumer.Processing.CouponConsumerOptions>(
+            new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:kafka"] = system.Kafka.BootstrapServers,
+                ["ConnectionStrings:coupondb"] = replay.ConnectionString,
+                ["Aspire:Confluent:Kafka:Consumer:Config:GroupId"] = $"replay-{Guid.NewGuid():N}",
+                ["Logging:LogLevel:Default"] = "Warning",
+            },
+            TestContext.Current.TestOutputHelper);
+        _ = replayer.Services;
+        var logged = system.ReadRequestLog().Count;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await replay.ScalarAsync<long>("SELECT count(*) FROM request_outcomes") < logged && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        (await HoldersAsync(replay)).ShouldBe(winners);
+    }
+
+    private static async Task<List<(long PolicyId, long UserId)>> HoldersAsync(TestDatabase database)
+    {
+        await using var command = database.DataSource.CreateCommand("SELECT policy_id, user_id FROM coupons ORDER BY policy_id, user_id");
+        await using var reader = await command.ExecuteReaderAsync();
+        var holders = new List<(long, long)>();
+        while (await reader.ReadAsync())
+        {
+            holders.Add((reader.GetInt64(0), reader.GetInt64(1)));
+        }
+
+        return holders;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Net;
+using System.Net.Http.Json;
+using Confluent.Kafka;
+using CouponAspire.Issuance.Contracts;
+using CouponAspire.Tests.Infrastructure;
+
+namespace CouponAspire.Tests.Pipeline;
+
+/// <summary>The sold-out gate: once a policy is exhausted, the API refuses at once and publishes nothing more.</summary>
+public sealed class SoldOutGateTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task After_the_last_coupon_is_issued_requests_are_refused_with_409_and_nothing_is_published()
+    {
+        await using var system = await CouponSystem.StartAsync(postgres, partitions: 3, consumers: 1);
+        var policy = await system.CreatePolicyAsync(totalQuantity: 3);
+
+        // Until the database says the quantity is used up, every request is taken: any of them could still win.
+        var accepted = new List<Guid>();
+        for (var user = 1; user <= 3; user++)
+        {
+            accepted.Add((await system.RequestAsync(policy, user))!.Value);
+        }
+
+        await system.WaitUntilDecidedAsync(accepted);
+        var partition = await system.Database.ScalarAsync<int>("SELECT kafka_partition FROM accepted_requests LIMIT 1");
+        var logEnd = LogEnd(system, partition);
+
+        // Within the gate's refresh interval (200 ms) every instance refuses.
+        HttpResponseMessage refused;
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        do
+        {
+            refused = await system.Api.PostAsJsonAsync($"/api/coupon-policies/{policy}/requests", new { userId = 99 }, TestContext.Current.CancellationToken);
+        }
+        while (refused.StatusCode == HttpStatusCode.Accepted && DateTime.UtcNow < deadline && await Delay());
+
+        var acceptedWhileLearning = LogEnd(system, partition) - logEnd;
+        refused.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        var problem = await refused.Content.ReadFromJsonAsync<Dictionary<string, object>>(TestContext.Current.CancellationToken);
+        problem!["reason"].ToString().ShouldBe("SoldOut");
+
+        for (var user = 100; user < 110; user++)
+        {
+            (await system.RequestAsync(policy, user)).ShouldBeNull();
+        }
+
+        LogEnd(system, partition).ShouldBe(logEnd + acceptedWhileLearning, "nothing is published once the gate knows");
+    }
+
+    private static async Task<bool> Delay()
+    {
+        await Task.Delay(50);
+        return true;
+    }
+
+    private static long LogEnd(CouponSystem system, int partition)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = system.Kafka.BootstrapServers, GroupId = "watermarks" }).Build();
+        return consumer.QueryWatermarkOffsets(new TopicPartition(CouponTopics.Requests, partition), TimeSpan.FromSeconds(5)).High.Value;
+    }
+}
