@@ -23,9 +23,19 @@ public sealed record CouponRequestAccepted(Guid RequestId, string Status);
 
 /// <summary>
 /// A request's state: <c>Pending</c> until decided, then <c>Issued</c> (with the coupon) or <c>Rejected</c> with a
-/// reason (<c>SoldOut</c>, <c>AlreadyIssued</c>, <c>PolicyNotFound</c>, <c>PolicyNotOpen</c>).
+/// reason (<c>SoldOut</c>, <c>AlreadyIssued</c>, <c>PolicyNotFound</c>, <c>PolicyNotOpen</c>). <c>couponId</c> is the
+/// coupon issued, or for <c>AlreadyIssued</c> the one the user already holds. <c>requestedAt</c> is when the API
+/// received it, <c>decidedAt</c> when its outcome was committed (null while pending).
 /// </summary>
-public sealed record CouponRequestStatus(Guid RequestId, long PolicyId, long UserId, string Status, string? Reason, long? CouponId);
+public sealed record CouponRequestStatus(
+    Guid RequestId,
+    long PolicyId,
+    long UserId,
+    string Status,
+    string? Reason,
+    long? CouponId,
+    DateTimeOffset RequestedAt,
+    DateTimeOffset? DecidedAt);
 
 /// <summary>A coupon a user holds.</summary>
 public sealed record UserCoupon(long CouponId, long PolicyId, string PolicyName, long UserId, Guid RequestId, DateTimeOffset IssuedAt);

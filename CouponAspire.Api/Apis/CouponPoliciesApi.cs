@@ -13,11 +13,14 @@ public static class CouponPoliciesApi
         var api = app.MapGroup("/api/coupon-policies").WithTags("Coupon policies");
 
         api.MapPost("/", CreatePolicyAsync)
+            .RequireAuthorization(CallerIdentity.AdminPolicy)
             .WithName("CreateCouponPolicy")
-            .WithSummary("Create a coupon policy: a quantity of coupons, optionally only within a window.");
+            .WithSummary("Create a coupon policy: a quantity of coupons, optionally only within a window. Administrators only.")
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapGet("/{policyId}", GetPolicyAsync)
             .WithName("GetCouponPolicy")
-            .WithSummary("A policy with how many coupons are issued and left.")
+            .AllowAnonymous()
+            .WithSummary("A policy with how many coupons are issued and left. Public: a sale page shows it.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         return api;

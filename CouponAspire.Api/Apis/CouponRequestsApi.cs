@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using CouponAspire.Api.Infrastructure;
 using CouponAspire.Issuance.Contracts;
 using CouponAspire.Issuance.Data;
@@ -17,24 +18,30 @@ public static partial class CouponRequestsApi
     public static IEndpointRouteBuilder MapCouponRequestsApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/coupon-policies/{policyId}/requests", RequestCouponAsync)
+            .RequireAuthorization()
+            .RequireRateLimiting(CouponApiOptions.PerUserRateLimit)
             .WithTags("Coupon requests")
             .WithName("RequestCoupon")
             .WithSummary("Ask for a coupon. 202 means the request is durably in Kafka, not that a coupon was issued: read the Location.")
+            .WithDescription("The user is the token's subject. userId in the body may be left out; an administrator may give any user's id.")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         app.MapGet("/api/coupon-requests/{requestId}", GetRequestAsync)
+            .RequireAuthorization()
             .WithTags("Coupon requests")
             .WithName("GetCouponRequest")
-            .WithSummary("What became of a request: Pending, Issued, or Rejected with a reason.")
+            .WithSummary("What became of a request: Pending, Issued, or Rejected with a reason. Only its user (or an administrator) sees it.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         return app;
     }
 
     internal static async Task<Results<Accepted<CouponRequestAccepted>, ValidationProblem, ProblemHttpResult>> RequestCouponAsync(
-        string policyId, IssueCouponRequest body, [AsParameters] RequestCouponServices services, CancellationToken cancellationToken)
+        string policyId, IssueCouponRequest body, ClaimsPrincipal caller, [AsParameters] RequestCouponServices services, CancellationToken cancellationToken)
     {
         if (!ApiValidation.TryParseId(policyId, out var id))
         {
@@ -42,10 +49,21 @@ public static partial class CouponRequestsApi
             return ApiValidation.InvalidId(nameof(policyId));
         }
 
-        if (body.UserId is not > 0)
+        if (body.UserId is <= 0 || (body.UserId ?? caller.UserId()) is not { } userId)
         {
             services.Metrics.Rejected("Invalid");
-            return ApiValidation.InvalidId("userId");
+            return body.UserId is null
+                ? ApiValidation.Problem("userId", "userId is required: the token's subject is not a user id.")
+                : ApiValidation.InvalidId("userId");
+        }
+
+        if (!caller.MayActFor(userId))
+        {
+            services.Metrics.Rejected("Forbidden");
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Not your request",
+                detail: "A user may only ask for a coupon for themselves.");
         }
 
         var policy = await services.Policies.FindAsync(id, cancellationToken);
@@ -56,7 +74,7 @@ public static partial class CouponRequestsApi
             return refusal.Result;
         }
 
-        var request = new CouponRequested(Guid.CreateVersion7(requestedAt), id, body.UserId.Value, requestedAt);
+        var request = new CouponRequested(Guid.CreateVersion7(requestedAt), id, userId, requestedAt);
         var published = await services.Publisher.PublishAsync(request);
         if (!published.Accepted)
         {
@@ -69,7 +87,7 @@ public static partial class CouponRequestsApi
     }
 
     internal static async Task<Results<Ok<CouponRequestStatus>, ValidationProblem, ProblemHttpResult>> GetRequestAsync(
-        string requestId, CouponDbContext db, CancellationToken cancellationToken)
+        string requestId, ClaimsPrincipal caller, CouponDbContext db, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(requestId, out var id))
         {
@@ -79,7 +97,8 @@ public static partial class CouponRequestsApi
         var decided = await db.RequestOutcomes.AsNoTracking().SingleOrDefaultAsync(o => o.RequestId == id, cancellationToken);
         if (decided is not null)
         {
-            return decided.Outcome == IssuanceOutcome.Withdrawn
+            // Someone else's request reads as not found: its existence is not the caller's business.
+            return decided.Outcome == IssuanceOutcome.Withdrawn || !caller.MayActFor(decided.UserId)
                 ? RequestNotFound(id)
                 : TypedResults.Ok(new CouponRequestStatus(
                     id,
@@ -87,13 +106,15 @@ public static partial class CouponRequestsApi
                     decided.UserId,
                     decided.Outcome == IssuanceOutcome.Issued ? RequestStatuses.Issued : RequestStatuses.Rejected,
                     decided.Outcome == IssuanceOutcome.Issued ? null : decided.Outcome.ToString(),
-                    decided.CouponId));
+                    decided.CouponId,
+                    decided.RequestedAt,
+                    decided.DecidedAt));
         }
 
         var accepted = await db.AcceptedRequests.AsNoTracking().SingleOrDefaultAsync(a => a.RequestId == id, cancellationToken);
-        return accepted is null
+        return accepted is null || !caller.MayActFor(accepted.UserId)
             ? RequestNotFound(id)
-            : TypedResults.Ok(new CouponRequestStatus(id, accepted.PolicyId, accepted.UserId, RequestStatuses.Pending, null, null));
+            : TypedResults.Ok(new CouponRequestStatus(id, accepted.PolicyId, accepted.UserId, RequestStatuses.Pending, null, null, accepted.RequestedAt, null));
     }
 
     /// <summary>The cheap checks, answered from the <see cref="PolicyGate"/> without publishing anything.</summary>

@@ -36,6 +36,7 @@ public static class CouponApiServices
         builder.Services.AddSingleton<CouponRequestPublisher>();
         builder.Services.AddSingleton<ApiMetrics>();
 
+        builder.Services.AddApiSecurity();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ApiExceptionHandler>();
         builder.Services.ConfigureHttpJsonOptions(json =>

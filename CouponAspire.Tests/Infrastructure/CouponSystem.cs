@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Confluent.Kafka;
 using CouponAspire.Api.Apis;
@@ -17,20 +19,27 @@ public sealed class CouponSystem : IAsyncDisposable
     private readonly Dictionary<string, string?> _settings;
     private readonly ITestOutputHelper? _output;
     private readonly List<ServiceFactory<CouponConsumerOptions>> _consumers = [];
+    private readonly ConcurrentDictionary<long, string> _userTokens = new();
 
-    private CouponSystem(MockKafkaCluster kafka, TestDatabase database, Dictionary<string, string?> settings, ITestOutputHelper? output)
+    private CouponSystem(MockKafkaCluster kafka, TestDatabase database, DevelopmentTokens tokens, Dictionary<string, string?> settings, ITestOutputHelper? output)
     {
         Kafka = kafka;
         Database = database;
+        Tokens = tokens;
         _settings = settings;
         _output = output;
         ApiFactory = new ServiceFactory<PolicyResponse>(settings, output);
         Api = ApiFactory.CreateClient();
+        Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.ForAdmin());
     }
+
+    /// <summary>Mints tokens the API trusts: the admin's (the <see cref="Api"/> client's) and each user's.</summary>
+    public DevelopmentTokens Tokens { get; }
 
     public MockKafkaCluster Kafka { get; }
     public TestDatabase Database { get; }
     public ServiceFactory<PolicyResponse> ApiFactory { get; }
+    /// <summary>A client of the API with an administrator's token.</summary>
     public HttpClient Api { get; }
     public int Partitions { get; private set; }
     public IReadOnlyList<ServiceFactory<CouponConsumerOptions>> Consumers => _consumers;
@@ -42,7 +51,8 @@ public sealed class CouponSystem : IAsyncDisposable
         kafka.CreateTopic(CouponTopics.Requests, partitions);
         kafka.CreateTopic(CouponTopics.DeadLetters, 1);
         var database = await postgres.CreateDatabaseAsync();
-        var all = new Dictionary<string, string?>
+        var tokens = new DevelopmentTokens(DevelopmentTokens.NewSigningKey());
+        var all = new Dictionary<string, string?>(tokens.ApiSettings())
         {
             ["ConnectionStrings:kafka"] = kafka.BootstrapServers,
             ["ConnectionStrings:coupondb"] = database.ConnectionString,
@@ -51,13 +61,16 @@ public sealed class CouponSystem : IAsyncDisposable
             ["Aspire:Confluent:Kafka:Consumer:Config:HeartbeatIntervalMs"] = "500",
             ["Aspire:Confluent:Kafka:Consumer:Config:AutoCommitIntervalMs"] = "200",
             ["Logging:LogLevel:Default"] = "Warning",
+            // Test crowds are few users asking many times; the per-user limit has tests of its own.
+            ["CouponApi:RateLimit:PermitsPerSecond"] = "100000",
+            ["CouponApi:RateLimit:Burst"] = "100000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;
         }
 
-        var system = new CouponSystem(kafka, database, all, TestContext.Current.TestOutputHelper) { Partitions = partitions };
+        var system = new CouponSystem(kafka, database, tokens, all, TestContext.Current.TestOutputHelper) { Partitions = partitions };
         for (var i = 0; i < consumers; i++)
         {
             system.AddConsumer();
@@ -89,10 +102,18 @@ public sealed class CouponSystem : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<PolicyResponse>())!.Id;
     }
 
-    /// <summary>Asks for a coupon: the request id when accepted (202), null when refused with 409.</summary>
+    /// <summary>Sends an issue request as the user (their own token, the user id taken from it).</summary>
+    public Task<HttpResponseMessage> SendRequestAsync(long policyId, long userId)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/coupon-policies/{policyId}/requests") { Content = JsonContent.Create(new { }) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _userTokens.GetOrAdd(userId, id => Tokens.ForUser(id)));
+        return Api.SendAsync(request);
+    }
+
+    /// <summary>Asks for a coupon as the user: the request id when accepted (202), null when refused with 409.</summary>
     public async Task<Guid?> RequestAsync(long policyId, long userId)
     {
-        var response = await Api.PostAsJsonAsync($"/api/coupon-policies/{policyId}/requests", new { userId });
+        var response = await SendRequestAsync(policyId, userId);
         if (response.StatusCode == HttpStatusCode.Conflict)
         {
             return null;

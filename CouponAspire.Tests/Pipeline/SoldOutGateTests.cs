@@ -31,7 +31,7 @@ public sealed class SoldOutGateTests(PostgresFixture postgres)
         var deadline = DateTime.UtcNow.AddSeconds(5);
         do
         {
-            refused = await system.Api.PostAsJsonAsync($"/api/coupon-policies/{policy}/requests", new { userId = 99 }, TestContext.Current.CancellationToken);
+            refused = await system.SendRequestAsync(policy, userId: 99);
         }
         while (refused.StatusCode == HttpStatusCode.Accepted && DateTime.UtcNow < deadline && await Delay());
 

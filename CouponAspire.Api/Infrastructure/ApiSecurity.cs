@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace CouponAspire.Api.Infrastructure;
+
+/// <summary>Who may call what, and how often.</summary>
+internal static class ApiSecurity
+{
+    /// <summary>
+    /// JWT bearer tokens with ASP.NET Core's standard handler, configured from <c>Authentication:Schemes:Bearer</c>
+    /// (issuer, audiences, signing keys — what <c>dotnet user-jwts</c> writes in Development); the subject is the user
+    /// id and the <c>role</c> claim carries <see cref="CallerIdentity.AdminRole"/>.
+    /// </summary>
+    public static IServiceCollection AddApiSecurity(this IServiceCollection services)
+    {
+        services.AddAuthentication().AddJwtBearer(jwt =>
+        {
+            jwt.MapInboundClaims = false;
+            jwt.TokenValidationParameters.NameClaimType = CallerIdentity.SubjectClaim;
+            jwt.TokenValidationParameters.RoleClaimType = CallerIdentity.RoleClaim;
+        });
+        services.AddAuthorizationBuilder()
+            .AddPolicy(CallerIdentity.AdminPolicy, policy => policy.RequireRole(CallerIdentity.AdminRole));
+
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.AddPolicy(CouponApiOptions.PerUserRateLimit, PerUser);
+            limiter.OnRejected = OnRejectedAsync;
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// One token bucket per user (the token's subject): a burst, then a steady rate. Administrators — trusted
+    /// callers acting for many users — are not limited here.
+    /// </summary>
+    private static RateLimitPartition<string> PerUser(HttpContext context)
+    {
+        if (context.User.IsAdmin())
+        {
+            return RateLimitPartition.GetNoLimiter("admin");
+        }
+
+        var key = context.User.FindFirstValue(CallerIdentity.SubjectClaim) ?? context.Connection.RemoteIpAddress?.ToString() ?? "anonymous";
+        var limits = context.RequestServices.GetRequiredService<IOptions<CouponApiOptions>>().Value.RateLimit;
+        return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = limits.Burst,
+            TokensPerPeriod = limits.PermitsPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+    }
+
+    private static async ValueTask OnRejectedAsync(OnRejectedContext context, CancellationToken cancellationToken)
+    {
+        var response = context.HttpContext.Response;
+        var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+        response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        context.HttpContext.RequestServices.GetRequiredService<ApiMetrics>().Rejected("RateLimited");
+        await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context.HttpContext,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "Too many requests",
+                Detail = $"Too many coupon requests from this user; try again in {response.Headers.RetryAfter} s.",
+            },
+        });
+    }
+}

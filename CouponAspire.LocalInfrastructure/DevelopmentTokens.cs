@@ -1,0 +1,62 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace CouponAspire.LocalInfrastructure;
+
+/// <summary>
+/// Mints bearer tokens the API accepts when it is configured with the same symmetric signing key — the way
+/// <c>dotnet user-jwts</c> works, for the local run, the tests and the load generator. Never for production, where
+/// tokens come from the identity provider.
+/// </summary>
+public sealed class DevelopmentTokens(string signingKey, string issuer = DevelopmentTokens.DefaultIssuer, string audience = DevelopmentTokens.DefaultAudience)
+{
+    public const string DefaultIssuer = "couponaspire-dev";
+    public const string DefaultAudience = "couponaspire-api";
+
+    /// <summary>The role that may manage policies and act for any user.</summary>
+    public const string AdminRole = "coupon-admin";
+
+    private static readonly JsonWebTokenHandler Handler = new();
+    private readonly SigningCredentials _credentials = new(new SymmetricSecurityKey(Convert.FromBase64String(signingKey)), SecurityAlgorithms.HmacSha256);
+
+    public string SigningKey { get; } = signingKey;
+    public string Issuer { get; } = issuer;
+    public string Audience { get; } = audience;
+
+    public static string NewSigningKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>
+    /// The configuration that makes the API's standard JWT bearer handler (section <c>Authentication:Schemes:Bearer</c>)
+    /// trust these tokens, as keys for <c>IConfiguration</c> (use <c>__</c> for <c>:</c> in environment variables).
+    /// </summary>
+    public IReadOnlyDictionary<string, string?> ApiSettings() => new Dictionary<string, string?>
+    {
+        ["Authentication:Schemes:Bearer:ValidIssuer"] = Issuer,
+        ["Authentication:Schemes:Bearer:ValidAudiences:0"] = Audience,
+        ["Authentication:Schemes:Bearer:SigningKeys:0:Issuer"] = Issuer,
+        ["Authentication:Schemes:Bearer:SigningKeys:0:Value"] = SigningKey,
+    };
+
+    public string ForUser(long userId, TimeSpan? lifetime = null) => Create(userId.ToString(System.Globalization.CultureInfo.InvariantCulture), [], lifetime);
+
+    public string ForAdmin(TimeSpan? lifetime = null) => Create("admin", [AdminRole], lifetime);
+
+    public string Create(string subject, IEnumerable<string> roles, TimeSpan? lifetime = null)
+    {
+        var claims = new List<Claim> { new(JwtRegisteredClaimNames.Sub, subject) };
+        claims.AddRange(roles.Select(role => new Claim("role", role)));
+        var now = DateTime.UtcNow;
+        return Handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Subject = new ClaimsIdentity(claims),
+            Issuer = Issuer,
+            Audience = Audience,
+            IssuedAt = now,
+            NotBefore = now.AddMinutes(-1),
+            Expires = now + (lifetime ?? TimeSpan.FromHours(8)),
+            SigningCredentials = _credentials,
+        });
+    }
+}
