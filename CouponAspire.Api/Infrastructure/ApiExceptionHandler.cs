@@ -22,6 +22,13 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
                 Status = bad.StatusCode,
                 Title = "The request body is not valid JSON for this endpoint.",
             },
+            // No body, or one the framework could not read: the body as a whole is at fault.
+            BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } bad => new HttpValidationProblemDetails(
+                new Dictionary<string, string[]> { ["body"] = [bad.Message] })
+            {
+                Status = bad.StatusCode,
+                Title = "The request body is missing or unreadable.",
+            },
             BadHttpRequestException bad => new ProblemDetails { Status = bad.StatusCode, Title = TitleFor(bad.StatusCode), Detail = bad.Message },
             NpgsqlException or TimeoutException when exception is not NpgsqlException { IsTransient: false } => new ProblemDetails
             {
@@ -49,7 +56,13 @@ internal sealed partial class ApiExceptionHandler(IProblemDetailsService problem
     private static string FieldOf(JsonException json) =>
         json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : "body";
 
-    private static string JsonMessage(JsonException json) => json.Message.Split(" Path:", 2)[0];
+    /// <summary>Says what is wrong in the API's terms, without the framework's type names.</summary>
+    private static string JsonMessage(JsonException json) => FieldOf(json) switch
+    {
+        "body" => "The body is not a JSON object of the expected shape.",
+        var field when json.Message.Contains("could not be mapped", StringComparison.Ordinal) => $"{field} is not a field of this request.",
+        var field => $"{field} has a value of the wrong type, or out of range, or the JSON ends there.",
+    };
 
     private static string TitleFor(int status) => status switch
     {

@@ -7,6 +7,7 @@ using CouponAspire.Api.Apis;
 using CouponAspire.Consumer.Processing;
 using CouponAspire.Issuance.Contracts;
 using CouponAspire.LocalInfrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CouponAspire.Tests.Infrastructure;
 
@@ -18,17 +19,25 @@ public sealed class CouponSystem : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> _settings;
     private readonly ITestOutputHelper? _output;
+    private readonly Action<IServiceCollection>? _configureServices;
     private readonly List<ServiceFactory<CouponConsumerOptions>> _consumers = [];
     private readonly ConcurrentDictionary<long, string> _userTokens = new();
 
-    private CouponSystem(MockKafkaCluster kafka, TestDatabase database, DevelopmentTokens tokens, Dictionary<string, string?> settings, ITestOutputHelper? output)
+    private CouponSystem(
+        MockKafkaCluster kafka, TestDatabase database, DevelopmentTokens tokens, Dictionary<string, string?> settings, ITestOutputHelper? output, bool kestrel, Action<IServiceCollection>? configureServices)
     {
+        _configureServices = configureServices;
         Kafka = kafka;
         Database = database;
         Tokens = tokens;
         _settings = settings;
         _output = output;
-        ApiFactory = new ServiceFactory<PolicyResponse>(settings, output);
+        ApiFactory = new ServiceFactory<PolicyResponse>(settings, output, configureServices);
+        if (kestrel)
+        {
+            ApiFactory.UseKestrel(0);
+        }
+
         Api = ApiFactory.CreateClient();
         Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.ForAdmin());
     }
@@ -45,7 +54,15 @@ public sealed class CouponSystem : IAsyncDisposable
     public IReadOnlyList<ServiceFactory<CouponConsumerOptions>> Consumers => _consumers;
 
     /// <param name="settings">More configuration for every service (the same keys a deployment would set).</param>
-    public static async Task<CouponSystem> StartAsync(PostgresFixture postgres, int partitions = 6, int consumers = 2, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="kestrel">Host the API on a real Kestrel server on a free port, rather than the in-memory test server.</param>
+    /// <param name="configureServices">Changes to every service's container (test exporters, for example).</param>
+    public static async Task<CouponSystem> StartAsync(
+        PostgresFixture postgres,
+        int partitions = 6,
+        int consumers = 2,
+        IReadOnlyDictionary<string, string?>? settings = null,
+        bool kestrel = false,
+        Action<IServiceCollection>? configureServices = null)
     {
         var kafka = MockKafkaCluster.Start(brokers: 3);
         kafka.CreateTopic(CouponTopics.Requests, partitions);
@@ -70,7 +87,7 @@ public sealed class CouponSystem : IAsyncDisposable
             all[key] = value;
         }
 
-        var system = new CouponSystem(kafka, database, tokens, all, TestContext.Current.TestOutputHelper) { Partitions = partitions };
+        var system = new CouponSystem(kafka, database, tokens, all, TestContext.Current.TestOutputHelper, kestrel, configureServices) { Partitions = partitions };
         for (var i = 0; i < consumers; i++)
         {
             system.AddConsumer();
@@ -82,7 +99,7 @@ public sealed class CouponSystem : IAsyncDisposable
     /// <summary>Starts one more consumer process's worth of services: a new member of the group.</summary>
     public ServiceFactory<CouponConsumerOptions> AddConsumer()
     {
-        var consumer = new ServiceFactory<CouponConsumerOptions>(_settings, _output);
+        var consumer = new ServiceFactory<CouponConsumerOptions>(_settings, _output, _configureServices);
         _ = consumer.Services; // starts the host
         _consumers.Add(consumer);
         return consumer;

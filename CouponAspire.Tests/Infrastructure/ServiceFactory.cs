@@ -10,7 +10,8 @@ namespace CouponAspire.Tests.Infrastructure;
 /// Hosts the real API or consumer (<typeparamref name="TEntryPoint"/> is any type of its assembly) in the test
 /// process, configured only through the keys a deployment would use, set before the service reads them.
 /// </summary>
-public sealed class ServiceFactory<TEntryPoint>(IReadOnlyDictionary<string, string?> settings, ITestOutputHelper? output)
+public sealed class ServiceFactory<TEntryPoint>(
+    IReadOnlyDictionary<string, string?> settings, ITestOutputHelper? output, Action<IServiceCollection>? configureServices = null)
     : WebApplicationFactory<TEntryPoint> where TEntryPoint : class
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -29,6 +30,10 @@ public sealed class ServiceFactory<TEntryPoint>(IReadOnlyDictionary<string, stri
                 logging.AddProvider(new TestOutputLoggerProvider(output, typeof(TEntryPoint).Assembly.GetName().Name!));
             }
         });
-        builder.ConfigureServices(services => services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15)));
+        builder.ConfigureServices(services =>
+        {
+            services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+            configureServices?.Invoke(services);
+        });
     }
 }
