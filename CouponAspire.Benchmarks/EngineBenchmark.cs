@@ -75,7 +75,7 @@ internal static class EngineBenchmark
             await using var dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(serverConnection) { Database = database }.ConnectionString);
             await using (var context = CouponDatabase.CreateContext(dataSource))
             {
-                await CouponDatabase.MigrateAsync(dataSource, context, NullLogger.Instance, cancellationToken);
+                await CouponDatabase.MigrateAsync(dataSource, context, cancellationToken);
                 context.Policies.Add(new CouponPolicy { Name = "Hot policy", TotalQuantity = stream.Quantity, CreatedAt = DateTimeOffset.UtcNow });
                 await context.SaveChangesAsync(cancellationToken);
             }

@@ -56,16 +56,32 @@ public static class KafkaClientExtensions
         return builder;
     }
 
-    /// <summary>Once per service, whatever the number of clients: the metrics and a broker health check.</summary>
+    /// <summary>
+    /// Once per service, whatever the number of clients: the metrics, an <see cref="AdminClientConfig"/> for admin
+    /// work (topic provisioning) and a broker health check.
+    /// </summary>
     private static void AddKafkaCommon(IHostApplicationBuilder builder, ClientConfig config)
     {
         builder.Services.TryAddSingleton<KafkaMetrics>();
+        builder.Services.TryAddSingleton(AdminConfigFrom(config));
         if (builder.Services.All(service => service.ServiceType != typeof(KafkaHealthCheck)))
         {
-            builder.Services.AddSingleton(_ => new KafkaHealthCheck(config));
+            builder.Services.AddSingleton<KafkaHealthCheck>();
             builder.Services.AddHealthChecks().AddCheck<KafkaHealthCheck>("kafka");
         }
     }
+
+    /// <summary>
+    /// An admin client's settings taken from another client's: only how to reach and authenticate to the cluster, so
+    /// that producer or consumer settings do not follow it (librdkafka warns about each one).
+    /// </summary>
+    public static AdminClientConfig AdminConfigFrom(ClientConfig config) => new(config
+        .Where(setting => setting.Key.StartsWith("bootstrap.", StringComparison.Ordinal)
+                          || setting.Key.StartsWith("security.", StringComparison.Ordinal)
+                          || setting.Key.StartsWith("sasl.", StringComparison.Ordinal)
+                          || setting.Key.StartsWith("ssl.", StringComparison.Ordinal)
+                          || setting.Key.StartsWith("client.", StringComparison.Ordinal))
+        .ToDictionary(setting => setting.Key, setting => setting.Value));
 
     internal static Action<IClient, LogMessage> LogTo<TCategory>(IServiceProvider services)
     {

@@ -7,9 +7,9 @@ namespace Microsoft.Extensions.Hosting;
 /// Healthy when a broker answers a metadata request in time (the replacement for Aspire.Confluent.Kafka's check,
 /// without producing to a health topic, which would need topic auto-creation).
 /// </summary>
-public sealed class KafkaHealthCheck(ClientConfig clientConfig) : IHealthCheck, IDisposable
+public sealed class KafkaHealthCheck(AdminClientConfig adminConfig) : IHealthCheck, IDisposable
 {
-    private readonly Lazy<IAdminClient> _admin = new(() => new AdminClientBuilder(new AdminClientConfig(clientConfig)).Build());
+    private readonly Lazy<IAdminClient> _admin = new(() => new AdminClientBuilder(adminConfig).Build());
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

@@ -52,9 +52,14 @@ public static class KafkaTracing
             h.TryGetLastBytes(name, out var value) ? [Encoding.UTF8.GetString(value)] : []).ActivityContext;
     }
 
-    public static void SetPublished(Activity? activity, TopicPartitionOffset position) =>
-        activity?.SetTag("messaging.destination.partition.id", position.Partition.Value.ToString(CultureInfo.InvariantCulture))
-            .SetTag("messaging.kafka.offset", position.Offset.Value);
+    public static void SetPublished(Activity? activity, TopicPartitionOffset position)
+    {
+        activity?.SetTag("messaging.destination.partition.id", position.Partition.Value.ToString(CultureInfo.InvariantCulture));
+        if (position.Offset != Offset.Unset)
+        {
+            activity?.SetTag("messaging.kafka.offset", position.Offset.Value);
+        }
+    }
 
     public static void SetFailed(Activity? activity, Error error) =>
         activity?.SetStatus(ActivityStatusCode.Error, error.Reason).SetTag("error.type", error.Code.ToString());

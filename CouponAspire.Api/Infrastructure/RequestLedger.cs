@@ -98,7 +98,7 @@ internal sealed partial class RequestLedger(NpgsqlDataSource dataSource, TimePro
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = receipts.Select(r => r.PolicyId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = receipts.Select(r => r.UserId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = receipts.Select(r => r.KafkaPartition).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = receipts.Select(r => r.KafkaOffset).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = receipts.Select(r => r.KafkaOffset).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = receipts.Select(r => r.RequestedAt).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = receipts.Select(r => r.AcceptedAt).ToArray() });
         await command.ExecuteNonQueryAsync();

@@ -10,7 +10,9 @@ public sealed class AcceptedRequest
     public long PolicyId { get; set; }
     public long UserId { get; set; }
     public int KafkaPartition { get; set; }
-    public long KafkaOffset { get; set; }
+
+    /// <summary>Null when the producer knew the message written but not where (a retry the broker had already taken).</summary>
+    public long? KafkaOffset { get; set; }
     public DateTimeOffset RequestedAt { get; set; }
     public DateTimeOffset AcceptedAt { get; set; }
 }

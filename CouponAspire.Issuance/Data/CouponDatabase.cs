@@ -29,18 +29,14 @@ public static class CouponDatabase
     /// Applies pending migrations. Several processes may start at once: a session-level advisory lock held on a
     /// connection of its own serializes them, and each one that follows finds nothing left to apply.
     /// </summary>
-    public static async Task MigrateAsync(NpgsqlDataSource dataSource, CouponDbContext context, ILogger logger, CancellationToken cancellationToken)
+    public static async Task MigrateAsync(NpgsqlDataSource dataSource, CouponDbContext context, CancellationToken cancellationToken)
     {
         await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
         await ExecuteAsync(lockConnection, "SELECT pg_advisory_lock($1)", cancellationToken);
         try
         {
-            var pending = (await context.Database.GetPendingMigrationsAsync(cancellationToken)).ToArray();
-            if (pending.Length > 0)
-            {
-                logger.LogInformation("Applying {Count} migration(s): {Migrations}", pending.Length, string.Join(", ", pending));
-                await context.Database.MigrateAsync(cancellationToken);
-            }
+            // EF Core logs each migration it applies; none when the schema is current.
+            await context.Database.MigrateAsync(cancellationToken);
         }
         finally
         {

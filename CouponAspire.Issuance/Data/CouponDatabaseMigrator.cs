@@ -20,7 +20,7 @@ public sealed partial class CouponDatabaseMigrator(IServiceScopeFactory scopes, 
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var context = scope.ServiceProvider.GetRequiredService<CouponDbContext>();
-                await CouponDatabase.MigrateAsync(dataSource, context, logger, cancellationToken);
+                await CouponDatabase.MigrateAsync(dataSource, context, cancellationToken);
                 return;
             }
             catch (NpgsqlException e) when (e.IsTransient && !cancellationToken.IsCancellationRequested)

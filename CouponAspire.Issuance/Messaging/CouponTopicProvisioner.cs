@@ -46,14 +46,14 @@ public enum TopicProvisioning
 /// several instances start at once, and never relying on automatic topic creation. When the broker refuses topic
 /// creation (librdkafka's mock cluster has no admin API) or cannot be reached, it logs that and lets the service start.
 /// </summary>
-public sealed partial class CouponTopicProvisioner(ProducerConfig clientConfig, IOptions<CouponEventsOptions> options, ILogger<CouponTopicProvisioner> logger)
+public sealed partial class CouponTopicProvisioner(AdminClientConfig adminConfig, IOptions<CouponEventsOptions> options, ILogger<CouponTopicProvisioner> logger)
     : IHostedLifecycleService
 {
     public async Task<IReadOnlyDictionary<string, TopicProvisioning>> ProvisionAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var wanted = new[] { CouponTopics.Requests, CouponTopics.DeadLetters };
-        using var admin = new AdminClientBuilder(new AdminClientConfig(clientConfig)).Build();
+        using var admin = new AdminClientBuilder(adminConfig).Build();
 
         Metadata metadata;
         try

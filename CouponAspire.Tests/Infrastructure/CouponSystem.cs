@@ -56,18 +56,20 @@ public sealed class CouponSystem : IAsyncDisposable
     /// <param name="settings">More configuration for every service (the same keys a deployment would set).</param>
     /// <param name="kestrel">Host the API on a real Kestrel server on a free port, rather than the in-memory test server.</param>
     /// <param name="configureServices">Changes to every service's container (test exporters, for example).</param>
+    /// <param name="database">A database of the test's own (on a server it controls); by default one from <paramref name="postgres"/>.</param>
     public static async Task<CouponSystem> StartAsync(
         PostgresFixture postgres,
         int partitions = 6,
         int consumers = 2,
         IReadOnlyDictionary<string, string?>? settings = null,
         bool kestrel = false,
-        Action<IServiceCollection>? configureServices = null)
+        Action<IServiceCollection>? configureServices = null,
+        TestDatabase? database = null)
     {
         var kafka = MockKafkaCluster.Start(brokers: 3);
         kafka.CreateTopic(CouponTopics.Requests, partitions);
         kafka.CreateTopic(CouponTopics.DeadLetters, 1);
-        var database = await postgres.CreateDatabaseAsync();
+        database ??= await postgres.CreateDatabaseAsync();
         var tokens = new DevelopmentTokens(DevelopmentTokens.NewSigningKey());
         var all = new Dictionary<string, string?>(tokens.ApiSettings())
         {
@@ -119,6 +121,31 @@ public sealed class CouponSystem : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<PolicyResponse>())!.Id;
     }
 
+    /// <summary>
+    /// Starts a consumer as a process of its own (the built CouponAspire.Consumer.dll), configured through environment
+    /// variables like a deployment: it can be killed outright, which an in-process host cannot.
+    /// </summary>
+    public ServiceProcess StartConsumerProcess(string name)
+    {
+        var environment = _settings.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
+        environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        var output = _output;
+        return ServiceProcess.Start(name, Path.Combine(AppContext.BaseDirectory, "CouponAspire.Consumer.dll"), environment, line =>
+        {
+            if (line.Contains("warn", StringComparison.Ordinal) || line.Contains("fail", StringComparison.Ordinal) || line.Contains("crit", StringComparison.Ordinal))
+            {
+                try
+                {
+                    output?.WriteLine(line);
+                }
+                catch (InvalidOperationException)
+                {
+                }
+            }
+        });
+    }
+
     /// <summary>Sends an issue request as the user (their own token, the user id taken from it).</summary>
     public Task<HttpResponseMessage> SendRequestAsync(long policyId, long userId)
     {
@@ -130,16 +157,23 @@ public sealed class CouponSystem : IAsyncDisposable
     /// <summary>Asks for a coupon as the user: the request id when accepted (202), null when refused with 409.</summary>
     public async Task<Guid?> RequestAsync(long policyId, long userId)
     {
+        var (status, requestId) = await TryRequestAsync(policyId, userId);
+        status.ShouldBeOneOf(HttpStatusCode.Accepted, HttpStatusCode.Conflict);
+        return requestId;
+    }
+
+    /// <summary>Asks for a coupon as the user: the answer's status, and the request id when it was 202.</summary>
+    public async Task<(HttpStatusCode Status, Guid? RequestId)> TryRequestAsync(long policyId, long userId)
+    {
         var response = await SendRequestAsync(policyId, userId);
-        if (response.StatusCode == HttpStatusCode.Conflict)
+        if (response.StatusCode != HttpStatusCode.Accepted)
         {
-            return null;
+            return (response.StatusCode, null);
         }
 
-        response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
         var accepted = (await response.Content.ReadFromJsonAsync<CouponRequestAccepted>())!;
         response.Headers.Location!.ToString().ShouldBe($"/api/coupon-requests/{accepted.RequestId}");
-        return accepted.RequestId;
+        return (response.StatusCode, accepted.RequestId);
     }
 
     public async Task<CouponRequestStatus?> GetRequestAsync(Guid requestId)
@@ -158,11 +192,46 @@ public sealed class CouponSystem : IAsyncDisposable
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"Only {decided} of {ids.Length} accepted requests were decided in time.");
+                throw new TimeoutException($"Only {decided} of {ids.Length} accepted requests were decided in time. {await DescribeUndecidedAsync(ids)}");
             }
 
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>Where the undecided requests are in the log, against what was decided there: for a failing test's message.</summary>
+    private async Task<string> DescribeUndecidedAsync(Guid[] ids)
+    {
+        var decided = new HashSet<Guid>();
+        await using (var command = Database.DataSource.CreateCommand("SELECT request_id FROM request_outcomes"))
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                decided.Add(reader.GetGuid(0));
+            }
+        }
+
+        var wanted = ids.Where(id => !decided.Contains(id)).ToHashSet();
+        var receipts = new List<string>();
+        await using (var command = Database.DataSource.CreateCommand("SELECT request_id, kafka_partition, kafka_offset FROM accepted_requests WHERE request_id = ANY($1) LIMIT 5"))
+        {
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = wanted.ToArray() });
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                receipts.Add($"{reader.GetGuid(0)} acknowledged at {reader.GetInt32(1)}@{reader.GetInt64(2)}");
+            }
+        }
+
+        var log = ReadRequestLog();
+        var lines = log.GroupBy(m => m.Partition.Value).Select(partition =>
+        {
+            var undecided = partition.Where(m => wanted.Contains(System.Text.Json.JsonSerializer.Deserialize<CouponRequested>(m.Message.Value, System.Text.Json.JsonSerializerOptions.Web)!.RequestId))
+                .Select(m => m.Offset.Value).ToList();
+            return $"partition {partition.Key}: {partition.Count()} messages, undecided offsets {(undecided.Count == 0 ? "none" : $"{undecided.Min()}..{undecided.Max()} ({undecided.Count})")}";
+        });
+        return string.Join("; ", lines) + ". Receipts of undecided requests: " + (receipts.Count == 0 ? "none" : string.Join(", ", receipts));
     }
 
     /// <summary>Every message of <c>coupon-events</c>, read back from the broker, in offset order per partition.</summary>

@@ -1,37 +1,46 @@
+using System.Net;
+
 namespace CouponAspire.Tests.Infrastructure;
 
 /// <summary>A request the API accepted (202).</summary>
 public sealed record AcceptedRequest(Guid RequestId, long PolicyId, long UserId);
 
-/// <summary>A crowd asking for coupons at once, through the API, and what the API answered.</summary>
+/// <summary>What the API answered a crowd: the requests it accepted, and how many it answered otherwise, by status.</summary>
+public sealed record FlashSaleResult(List<AcceptedRequest> Accepted, Dictionary<HttpStatusCode, int> Others)
+{
+    public int Refused => Others.GetValueOrDefault(HttpStatusCode.Conflict);
+}
+
+/// <summary>A crowd asking for coupons at once, through the API.</summary>
 public static class FlashSale
 {
     /// <summary>
     /// <paramref name="count"/> requests spread over <paramref name="policyIds"/> from <paramref name="users"/> distinct
-    /// users (so most users ask more than once), sent <paramref name="concurrency"/> at a time.
+    /// users (so most users ask more than once), sent <paramref name="concurrency"/> at a time. Any answer but 202,
+    /// 409 (refused by the gate) and 503 (broker unavailable) fails the test.
     /// </summary>
-    public static async Task<(List<AcceptedRequest> Accepted, int Refused)> RunAsync(
+    public static async Task<FlashSaleResult> RunAsync(
         CouponSystem system, IReadOnlyList<long> policyIds, int count, int users, int concurrency = 32, int seed = 1, CancellationToken cancellationToken = default)
     {
         var random = new Random(seed);
         var asks = Enumerable.Range(0, count).Select(_ => (PolicyId: policyIds[random.Next(policyIds.Count)], UserId: (long)random.Next(1, users + 1))).ToArray();
-        var accepted = new List<AcceptedRequest>();
-        var refused = 0;
+        var result = new FlashSaleResult([], []);
         await Parallel.ForEachAsync(asks, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (ask, _) =>
         {
-            var requestId = await system.RequestAsync(ask.PolicyId, ask.UserId);
-            lock (accepted)
+            var (status, requestId) = await system.TryRequestAsync(ask.PolicyId, ask.UserId);
+            status.ShouldBeOneOf(HttpStatusCode.Accepted, HttpStatusCode.Conflict, HttpStatusCode.ServiceUnavailable);
+            lock (result)
             {
                 if (requestId is { } id)
                 {
-                    accepted.Add(new AcceptedRequest(id, ask.PolicyId, ask.UserId));
+                    result.Accepted.Add(new AcceptedRequest(id, ask.PolicyId, ask.UserId));
                 }
                 else
                 {
-                    refused++;
+                    result.Others[status] = result.Others.GetValueOrDefault(status) + 1;
                 }
             }
         });
-        return (accepted, refused);
+        return result;
     }
 }

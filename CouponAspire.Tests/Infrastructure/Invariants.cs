@@ -16,6 +16,10 @@ public static class Invariants
         var ids = accepted.Select(a => a.RequestId).ToArray();
         (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE request_id = ANY($1) AND outcome = 'Withdrawn'", ids)).ShouldBe(0);
 
+        // No false failure: nothing was decided that the client was not told was accepted (a 503 was never published,
+        // or was withdrawn), so the decided requests are exactly the accepted ones.
+        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE outcome <> 'Withdrawn'")).ShouldBe(accepted.Count);
+
         // No duplicates, and the counts agree with the coupons.
         (await system.Database.ScalarAsync<long>("SELECT count(*) FROM (SELECT 1 FROM coupons GROUP BY policy_id, user_id HAVING count(*) > 1) d")).ShouldBe(0);
         (await system.Database.ScalarAsync<long>(
@@ -26,10 +30,13 @@ public static class Invariants
         // First come, first served: per policy, the winners are the first distinct users in partition order,
         // and there are exactly as many as the quantity allows.
         var withdrawn = (await ReadIdsAsync(system, "SELECT request_id FROM request_outcomes WHERE outcome = 'Withdrawn'")).ToHashSet();
-        var log = system.ReadRequestLog()
+        var everything = system.ReadRequestLog()
             .Select(m => (Message: m, Request: JsonSerializer.Deserialize<CouponRequested>(m.Message.Value, JsonSerializerOptions.Web)))
-            .Where(m => m.Request is not null && !withdrawn.Contains(m.Request.RequestId))
             .ToList();
+
+        // The idempotent producer's retries left no duplicates in the log.
+        everything.GroupBy(m => m.Request!.RequestId).Where(g => g.Count() > 1).ShouldBeEmpty();
+        var log = everything.Where(m => !withdrawn.Contains(m.Request!.RequestId)).ToList();
         foreach (var policy in log.GroupBy(m => m.Request!.PolicyId))
         {
             policy.Select(m => m.Message.Partition.Value).Distinct().Count().ShouldBe(1, $"policy {policy.Key} spans partitions");

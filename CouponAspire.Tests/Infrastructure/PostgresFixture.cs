@@ -41,7 +41,7 @@ public sealed class PostgresFixture : IAsyncLifetime
         await using (var dataSource = NpgsqlDataSource.Create(templateConnection))
         await using (var context = CouponDatabase.CreateContext(dataSource))
         {
-            await CouponDatabase.MigrateAsync(dataSource, context, NullLogger.Instance, CancellationToken.None);
+            await CouponDatabase.MigrateAsync(dataSource, context, CancellationToken.None);
         }
 
         // A template must have no connections when it is copied.

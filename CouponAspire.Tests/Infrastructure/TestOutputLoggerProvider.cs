@@ -16,7 +16,7 @@ public sealed class TestOutputLoggerProvider(ITestOutputHelper output, string se
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
         public bool IsEnabled(LogLevel logLevel) =>
-            logLevel >= LogLevel.Warning || (logLevel >= LogLevel.Information && category.EndsWith("CouponRequestConsumer", StringComparison.Ordinal));
+            logLevel >= LogLevel.Warning || (logLevel >= LogLevel.Information && category.StartsWith("CouponAspire.Consumer", StringComparison.Ordinal));
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

@@ -62,7 +62,7 @@ public sealed class SchemaTests(PostgresFixture postgres)
             // One data source each, as separate processes would have.
             await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
             await using var context = CouponDatabase.CreateContext(dataSource);
-            await CouponDatabase.MigrateAsync(dataSource, context, NullLogger.Instance, TestContext.Current.CancellationToken);
+            await CouponDatabase.MigrateAsync(dataSource, context, TestContext.Current.CancellationToken);
         })));
 
         // A process that migrated keeps its connections pooled; the next process must not wait for them.
@@ -71,11 +71,11 @@ public sealed class SchemaTests(PostgresFixture postgres)
         {
             await using (var context = CouponDatabase.CreateContext(running))
             {
-                await CouponDatabase.MigrateAsync(running, context, NullLogger.Instance, TestContext.Current.CancellationToken);
+                await CouponDatabase.MigrateAsync(running, context, TestContext.Current.CancellationToken);
             }
 
             await using var nextContext = CouponDatabase.CreateContext(next);
-            await CouponDatabase.MigrateAsync(next, nextContext, NullLogger.Instance, TestContext.Current.CancellationToken)
+            await CouponDatabase.MigrateAsync(next, nextContext, TestContext.Current.CancellationToken)
                 .WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         }
 

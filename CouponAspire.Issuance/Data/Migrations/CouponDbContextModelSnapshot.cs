@@ -33,7 +33,7 @@ namespace CouponAspire.Issuance.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("accepted_at");
 
-                    b.Property<long>("KafkaOffset")
+                    b.Property<long?>("KafkaOffset")
                         .HasColumnType("bigint")
                         .HasColumnName("kafka_offset");
 

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace CouponAspire.Issuance.Data.Migrations
 {
     [DbContext(typeof(CouponDbContext))]
-    [Migration("20261123220254_InitialSchema")]
+    [Migration("20261123233046_InitialSchema")]
     partial class InitialSchema
     {
         /// <inheritdoc />
@@ -36,7 +36,7 @@ namespace CouponAspire.Issuance.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("accepted_at");
 
-                    b.Property<long>("KafkaOffset")
+                    b.Property<long?>("KafkaOffset")
                         .HasColumnType("bigint")
                         .HasColumnName("kafka_offset");
 

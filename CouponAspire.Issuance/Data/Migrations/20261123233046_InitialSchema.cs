@@ -20,7 +20,7 @@ namespace CouponAspire.Issuance.Data.Migrations
                     policy_id = table.Column<long>(type: "bigint", nullable: false),
                     user_id = table.Column<long>(type: "bigint", nullable: false),
                     kafka_partition = table.Column<int>(type: "integer", nullable: false),
-                    kafka_offset = table.Column<long>(type: "bigint", nullable: false),
+                    kafka_offset = table.Column<long>(type: "bigint", nullable: true),
                     requested_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     accepted_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },

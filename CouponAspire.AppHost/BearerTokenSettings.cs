@@ -1,0 +1,19 @@
+namespace CouponAspire.AppHost;
+
+/// <summary>
+/// The settings of the API's JWT bearer handler (configuration section <c>Authentication:Schemes:Bearer</c>), given
+/// to the API, which validates tokens with them, and to the load generator, which mints tokens with them.
+/// </summary>
+internal static class BearerTokenSettings
+{
+    public const string Issuer = "couponaspire-dev";
+    public const string Audience = "couponaspire-api";
+
+    public static IResourceBuilder<ProjectResource> WithBearerTokenSettings(
+        this IResourceBuilder<ProjectResource> project, IResourceBuilder<ParameterResource> signingKey) =>
+        project
+            .WithEnvironment("Authentication__Schemes__Bearer__ValidIssuer", Issuer)
+            .WithEnvironment("Authentication__Schemes__Bearer__ValidAudiences__0", Audience)
+            .WithEnvironment("Authentication__Schemes__Bearer__SigningKeys__0__Issuer", Issuer)
+            .WithEnvironment("Authentication__Schemes__Bearer__SigningKeys__0__Value", signingKey);
+}

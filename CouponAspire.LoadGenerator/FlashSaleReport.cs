@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace CouponAspire.LoadGenerator;
+
+/// <summary>Everything a run found, for the console and for <c>--json</c>.</summary>
+internal sealed record FlashSaleReport(
+    string Api,
+    SaleShape Sale,
+    DateTimeOffset StartedAt,
+    SendingSummary Sending,
+    LatencySummary IssueLatencyMs,
+    LatencySummary AcceptedLatencyMs,
+    LatencySummary DecisionLatencyMs,
+    IReadOnlyDictionary<string, int> Outcomes,
+    IReadOnlyDictionary<string, int> Refusals,
+    PollingSummary Polling,
+    IReadOnlyList<PolicyReport> Policies,
+    IReadOnlyList<InvariantResult> Invariants)
+{
+    public bool Held => Invariants.All(i => i.Held);
+
+    public static FlashSaleReport Build(
+        FlashSaleSettings settings,
+        Uri api,
+        SalePlan plan,
+        SaleRecording recording,
+        PollResult poll,
+        IReadOnlyList<PolicyFinalState> policies,
+        IReadOnlyList<TakenRequest> taken,
+        IReadOnlyList<InvariantResult> invariants)
+    {
+        var accepted = 0;
+        var refused = 0;
+        var errors = 0;
+        var refusals = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var issueLatencies = new List<double>(plan.Requests);
+        var acceptedLatencies = new List<double>(plan.Requests);
+        for (var i = 0; i < plan.Requests; i++)
+        {
+            var status = recording.Status[i];
+            if (status != SaleRecording.NoAnswer)
+            {
+                issueLatencies.Add(Milliseconds(recording.LatencyTicks[i]));
+            }
+
+            if (recording.IsAccepted(i))
+            {
+                accepted++;
+                acceptedLatencies.Add(Milliseconds(recording.LatencyTicks[i]));
+                continue;
+            }
+
+            var (kind, designed) = RefusalKind(status, recording.Details[i], recording.RequestIds[i]);
+            refusals[kind] = refusals.GetValueOrDefault(kind) + 1;
+            if (designed)
+            {
+                refused++;
+            }
+            else
+            {
+                errors++;
+            }
+        }
+
+        var outcomes = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var decisionLatencies = new List<double>(taken.Count);
+        foreach (var request in taken)
+        {
+            var kind = request.Outcome?.Kind ?? "Undecided";
+            outcomes[kind] = outcomes.GetValueOrDefault(kind) + 1;
+            if (request.Outcome is { DecidedAt: { } decidedAt } outcome)
+            {
+                decisionLatencies.Add((decidedAt - outcome.RequestedAt).TotalMilliseconds);
+            }
+        }
+
+        var seconds = recording.Duration.TotalSeconds;
+        return new FlashSaleReport(
+            api.ToString().TrimEnd('/'),
+            new SaleShape(settings.Policies, settings.Quantity, settings.Requests, plan.Users, settings.Concurrency, settings.Ramp.TotalSeconds, settings.DecisionTimeout.TotalSeconds, settings.Seed),
+            recording.StartedAt,
+            new SendingSummary(
+                plan.Requests, accepted, refused, errors, seconds, seconds > 0 ? accepted / seconds : 0, seconds > 0 ? plan.Requests / seconds : 0, recording.ProcessorTime.TotalSeconds),
+            LatencySummary.Of([.. issueLatencies]),
+            LatencySummary.Of([.. acceptedLatencies]),
+            LatencySummary.Of([.. decisionLatencies]),
+            outcomes,
+            refusals,
+            new PollingSummary(poll.Calls, poll.Errors, poll.Duration.TotalSeconds, taken.Count(r => !r.Answered202)),
+            policies.Select((policy, index) => PolicyFigures(policy, index, recording, taken)).ToList(),
+            invariants);
+    }
+
+    /// <summary>How a request that was not accepted is counted, and whether it is an answer the API gives by design under load.</summary>
+    private static (string Kind, bool Designed) RefusalKind(short status, string? detail, Guid requestId) => (HttpStatusCode)status switch
+    {
+        (HttpStatusCode)SaleRecording.NoAnswer => ($"no answer ({detail})", false),
+        HttpStatusCode.Conflict => ($"409 {detail ?? "without reason"}", true),
+        HttpStatusCode.TooManyRequests => ("429", true),
+        HttpStatusCode.ServiceUnavailable => (requestId == Guid.Empty ? "503" : "503 outcome unknown", true),
+        _ => ($"{status}", false),
+    };
+
+    private static PolicyReport PolicyFigures(PolicyFinalState policy, int index, SaleRecording recording, IReadOnlyList<TakenRequest> taken)
+    {
+        var mine = taken.Where(r => r.PolicyId == policy.PolicyId).ToList();
+        var issued = mine.Where(r => r.Outcome?.Status == RequestStatusView.Issued).ToList();
+        double? soldOutAfter = issued.Count >= policy.TotalQuantity && issued.Count > 0
+            ? (issued.Max(r => r.Outcome!.DecidedAt!.Value) - recording.StartedAt).TotalSeconds
+            : null;
+        var firstRefusal = recording.FirstSoldOutRefusal[index];
+        return new PolicyReport(
+            policy.PolicyId,
+            policy.TotalQuantity,
+            mine.Select(r => r.UserId).Distinct().Count(),
+            issued.Count,
+            policy.IssuedCount,
+            soldOutAfter,
+            firstRefusal == 0 ? null : Stopwatch.GetElapsedTime(recording.StartTimestamp, firstRefusal).TotalSeconds);
+    }
+
+    private static double Milliseconds(long stopwatchTicks) => stopwatchTicks * 1000.0 / Stopwatch.Frequency;
+}
+
+internal sealed record SaleShape(int Policies, int Quantity, int Requests, int Users, int Concurrency, double RampSeconds, double DecisionTimeoutSeconds, int Seed);
+
+/// <summary>
+/// The issue requests: <c>Refused</c> are the answers the API gives by design (409, 429, 503), <c>Errors</c> the rest.
+/// <c>GeneratorCpuSeconds</c>: what this tool itself used meanwhile, all cores together.
+/// </summary>
+internal sealed record SendingSummary(
+    int Sent, int Accepted, int Refused, int Errors, double DurationSeconds, double AcceptedPerSecond, double SentPerSecond, double GeneratorCpuSeconds);
+
+/// <summary>Reading the outcomes back; <c>UncertainDecided</c> counts 503s with an unknown outcome that were decided after all.</summary>
+internal sealed record PollingSummary(long Calls, long Errors, double DurationSeconds, int UncertainDecided);
+
+/// <summary>
+/// One policy after the sale. <c>SoldOutAfterSeconds</c>: from the first request sent to the last Issued decision
+/// (null if not sold out); <c>FirstSoldOutRefusalAfterSeconds</c>: to the first 409 SoldOut answer (the gate closing).
+/// </summary>
+internal sealed record PolicyReport(
+    long Id, int TotalQuantity, int DistinctUsersAccepted, int IssuedOutcomes, int IssuedCount, double? SoldOutAfterSeconds, double? FirstSoldOutRefusalAfterSeconds);

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+
+namespace CouponAspire.LoadGenerator;
+
+/// <summary>
+/// The flash sale itself: <c>concurrency</c> workers, started one after another over the ramp, each taking the next
+/// request of the plan and sending it with its user's own token, once.
+/// </summary>
+internal sealed class IssueRequestSender(HttpClient http, SalePlan plan, Uri[] requestUris, string[] authorizations, LiveCounters counters)
+{
+    /// <summary>Room for any answer of the issue endpoint (a few hundred bytes); a longer one is drained and counted as unreadable.</summary>
+    private const int BodyBufferSize = 8 * 1024;
+
+    private static readonly byte[] EmptyObject = "{}"u8.ToArray();
+
+    private readonly SaleRecording _recording = new(plan.Requests, plan.Policies);
+    private int _next = -1;
+
+    public async Task<SaleRecording> RunAsync(int concurrency, TimeSpan ramp, CancellationToken cancellationToken)
+    {
+        counters.StartPhase("sending");
+        var processorTime = Process.GetCurrentProcess().TotalProcessorTime;
+        _recording.StartedAt = DateTimeOffset.UtcNow;
+        _recording.StartTimestamp = Stopwatch.GetTimestamp();
+        var workers = new Task[concurrency];
+        for (var worker = 0; worker < concurrency; worker++)
+        {
+            var delay = TimeSpan.FromTicks(ramp.Ticks * worker / concurrency);
+            workers[worker] = Task.Run(() => WorkAsync(delay, cancellationToken), cancellationToken);
+        }
+
+        await Task.WhenAll(workers);
+        _recording.Duration = Stopwatch.GetElapsedTime(_recording.StartTimestamp);
+        _recording.ProcessorTime = Process.GetCurrentProcess().TotalProcessorTime - processorTime;
+        return _recording;
+    }
+
+    private async Task WorkAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, cancellationToken);
+        }
+
+        // One buffer per worker for the answers' bodies, instead of one per answer.
+        var buffer = new byte[BodyBufferSize];
+        int index;
+        while ((index = Interlocked.Increment(ref _next)) < plan.Requests)
+        {
+            await SendAsync(index, buffer, cancellationToken);
+        }
+    }
+
+    private async Task SendAsync(int index, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var user = plan.UserOfRequest[index];
+        var policy = plan.PolicyOf(user);
+        using var request = new HttpRequestMessage(HttpMethod.Post, requestUris[policy]) { Content = new ByteArrayContent(EmptyObject) };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+        request.Headers.TryAddWithoutValidation("Authorization", authorizations[user]);
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            var body = await ReadBodyAsync(response, buffer, cancellationToken);
+            _recording.Status[index] = (short)response.StatusCode;
+            Record(index, policy, response.StatusCode, body.Span);
+        }
+        catch (HttpRequestException e)
+        {
+            _recording.Details[index] = e.HttpRequestError.ToString();
+            counters.Failed();
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            _recording.Details[index] = "Timeout";
+            counters.Failed();
+        }
+        finally
+        {
+            _recording.LatencyTicks[index] = Stopwatch.GetTimestamp() - started;
+        }
+    }
+
+    private void Record(int index, int policy, HttpStatusCode status, ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            switch (status)
+            {
+                case HttpStatusCode.Accepted when IssueResponses.TryReadAccepted(body, out var requestId):
+                    _recording.RequestIds[index] = requestId;
+                    counters.Accepted();
+                    return;
+                case HttpStatusCode.Accepted:
+                    Unreadable(index);
+                    return;
+                case HttpStatusCode.Conflict or HttpStatusCode.ServiceUnavailable:
+                    var (reason, unknownOutcome) = IssueResponses.ReadProblem(body);
+                    _recording.Details[index] = reason;
+                    _recording.RequestIds[index] = unknownOutcome;
+                    if (ReferenceEquals(reason, IssueResponses.SoldOut))
+                    {
+                        Interlocked.CompareExchange(ref _recording.FirstSoldOutRefusal[policy], Stopwatch.GetTimestamp(), 0);
+                    }
+
+                    counters.Refused();
+                    return;
+                case HttpStatusCode.TooManyRequests:
+                    counters.Refused();
+                    return;
+                default:
+                    counters.Failed();
+                    return;
+            }
+        }
+        catch (JsonException)
+        {
+            Unreadable(index);
+        }
+    }
+
+    /// <summary>An answer that is not the contract's: counted apart from the status it came with.</summary>
+    private void Unreadable(int index)
+    {
+        _recording.Status[index] = SaleRecording.NoAnswer;
+        _recording.Details[index] = "UnreadableBody";
+        counters.Failed();
+    }
+
+    /// <summary>Reads the whole body (so the connection goes back to the pool) into <paramref name="buffer"/>; empty if it does not fit.</summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpResponseMessage response, byte[] buffer, CancellationToken cancellationToken)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var length = 0;
+        var overflow = false;
+        int read;
+        while ((read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+        {
+            length += read;
+            if (length == buffer.Length)
+            {
+                (length, overflow) = (0, true);
+            }
+        }
+
+        return overflow ? ReadOnlyMemory<byte>.Empty : buffer.AsMemory(0, length);
+    }
+}

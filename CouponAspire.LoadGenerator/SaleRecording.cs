@@ -1,0 +1,32 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace CouponAspire.LoadGenerator;
+
+/// <summary>What happened to each issue request, indexed like the plan; preallocated so that sending allocates little.</summary>
+internal sealed class SaleRecording(int requests, int policies)
+{
+    /// <summary>The status of a request that got no HTTP answer.</summary>
+    public const short NoAnswer = 0;
+
+    public long[] LatencyTicks { get; } = new long[requests];
+    public short[] Status { get; } = new short[requests];
+
+    /// <summary>The id of an accepted request, or of a 503 whose outcome the API could not tell.</summary>
+    public Guid[] RequestIds { get; } = new Guid[requests];
+
+    /// <summary>The <c>reason</c> of a 409, or what went wrong when there was no answer.</summary>
+    public string?[] Details { get; } = new string?[requests];
+
+    /// <summary>Per policy, when the first 409 SoldOut came back (a <see cref="Stopwatch"/> timestamp; 0 if none).</summary>
+    public long[] FirstSoldOutRefusal { get; } = new long[policies];
+
+    public DateTimeOffset StartedAt { get; set; }
+    public long StartTimestamp { get; set; }
+    public TimeSpan Duration { get; set; }
+
+    /// <summary>CPU this process used while sending: tells whether the generator, not the API, set the pace.</summary>
+    public TimeSpan ProcessorTime { get; set; }
+
+    public bool IsAccepted(int index) => Status[index] == (short)HttpStatusCode.Accepted && RequestIds[index] != Guid.Empty;
+}

@@ -1,0 +1,47 @@
+using System.Text;
+using CouponAspire.LoadGenerator;
+
+namespace CouponAspire.Tests.LoadGenerator;
+
+public sealed class IssueResponsesTests
+{
+    [Fact]
+    public void An_accepted_answer_gives_its_request_id()
+    {
+        var id = Guid.CreateVersion7();
+
+        IssueResponses.TryReadAccepted(Utf8($$"""{"requestId":"{{id}}","status":"Pending"}"""), out var read).ShouldBeTrue();
+
+        read.ShouldBe(id);
+    }
+
+    [Fact]
+    public void An_accepted_answer_without_a_request_id_is_not_read_as_accepted()
+    {
+        IssueResponses.TryReadAccepted(Utf8("""{"status":"Pending"}"""), out _).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void A_sold_out_problem_gives_its_reason_and_no_request_id()
+    {
+        var (reason, requestId) = IssueResponses.ReadProblem(Utf8(
+            """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.10","title":"Sold out","status":409,"detail":"Every coupon of policy 3 has been issued.","reason":"SoldOut","traceId":"00-1-2-01"}"""));
+
+        reason.ShouldBeSameAs(IssueResponses.SoldOut);
+        requestId.ShouldBe(Guid.Empty);
+    }
+
+    [Fact]
+    public void An_unknown_outcome_problem_gives_its_request_id_and_nested_fields_are_ignored()
+    {
+        var id = Guid.CreateVersion7();
+
+        var (reason, requestId) = IssueResponses.ReadProblem(Utf8(
+            $$"""{"status":503,"errors":{"reason":["nested"],"requestId":"{{Guid.Empty}}"},"requestId":"{{id}}","reason":"Unforeseen"}"""));
+
+        reason.ShouldBe("Unforeseen");
+        requestId.ShouldBe(id);
+    }
+
+    private static byte[] Utf8(string json) => Encoding.UTF8.GetBytes(json);
+}
