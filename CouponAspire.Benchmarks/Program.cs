@@ -16,4 +16,12 @@ var root = new RootCommand("Decisions per second of both issuance strategies for
 root.SetAction((result, cancellationToken) => EngineBenchmark.RunAsync(
     new EngineBenchmarkSettings(result.GetValue(requests), result.GetValue(batchSize), result.GetValue(rounds), result.GetValue(connection)),
     cancellationToken));
+
+var port = new Option<int>("--port") { Description = "Port on 127.0.0.1.", DefaultValueFactory = _ => 5070 };
+var baseline = new Command("baseline-server", "A bare Kestrel endpoint at the API's request path that answers 202 and does nothing else: what the API's ingestion is compared with.")
+{
+    port,
+};
+baseline.SetAction((result, cancellationToken) => BaselineServer.RunAsync(result.GetValue(port), cancellationToken));
+root.Subcommands.Add(baseline);
 return await root.Parse(args).InvokeAsync();

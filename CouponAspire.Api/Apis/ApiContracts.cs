@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace CouponAspire.Api.Apis;
 
 /// <summary>The body of <c>POST /api/coupon-policies</c>.</summary>
@@ -46,3 +49,13 @@ public static class RequestStatuses
     public const string Issued = "Issued";
     public const string Rejected = "Rejected";
 }
+
+/// <summary>Serialization code for the contract, generated at build time rather than reflected on per type at run time.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(CreatePolicyRequest))]
+[JsonSerializable(typeof(PolicyResponse))]
+[JsonSerializable(typeof(IssueCouponRequest))]
+[JsonSerializable(typeof(CouponRequestAccepted))]
+[JsonSerializable(typeof(CouponRequestStatus))]
+[JsonSerializable(typeof(UserCoupon[]))]
+internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -12,7 +12,7 @@ namespace CouponAspire.Api.Apis;
 /// <summary>Asking for a coupon, and reading what became of the request.</summary>
 public static partial class CouponRequestsApi
 {
-    /// <summary>How long a 202 waits for the request's receipt to be written before it is sent anyway.</summary>
+    /// <summary>How long a 202 waits for the request's receipt to be committed before it is sent anyway.</summary>
     private static readonly TimeSpan ReceiptWait = TimeSpan.FromSeconds(2);
 
     public static IEndpointRouteBuilder MapCouponRequestsApi(this IEndpointRouteBuilder app)
@@ -75,13 +75,16 @@ public static partial class CouponRequestsApi
         }
 
         var request = new CouponRequested(Guid.CreateVersion7(requestedAt), id, userId, requestedAt);
+
+        // The receipt is written while the request is published, so that the 202 need not wait for it as well.
+        var receipt = services.Ledger.RecordReceiptAsync(new RequestReceipt { RequestId = request.RequestId, PolicyId = id, UserId = userId, RequestedAt = requestedAt });
         var published = await services.Publisher.PublishAsync(request);
         if (!published.Accepted)
         {
             return await RefusedByBrokerAsync(request, published, services);
         }
 
-        await WriteReceiptAsync(request, published, services);
+        await EnsureReceiptAsync(request.RequestId, receipt, services.Logger);
         services.Metrics.Accepted();
         return TypedResults.Accepted($"/api/coupon-requests/{request.RequestId}", new CouponRequestAccepted(request.RequestId, RequestStatuses.Pending));
     }
@@ -111,7 +114,7 @@ public static partial class CouponRequestsApi
                     decided.DecidedAt));
         }
 
-        var accepted = await db.AcceptedRequests.AsNoTracking().SingleOrDefaultAsync(a => a.RequestId == id, cancellationToken);
+        var accepted = await db.RequestReceipts.AsNoTracking().SingleOrDefaultAsync(r => r.RequestId == id, cancellationToken);
         return accepted is null || !caller.MayActFor(accepted.UserId)
             ? RequestNotFound(id)
             : TypedResults.Ok(new CouponRequestStatus(id, accepted.PolicyId, accepted.UserId, RequestStatuses.Pending, null, null, accepted.RequestedAt, null));
@@ -129,37 +132,39 @@ public static partial class CouponRequestsApi
     };
 
     /// <summary>
-    /// The broker did not confirm the publish. If it may have written the request anyway, the request is withdrawn
-    /// so that it is never decided — unless a consumer decided it first, in which case it was accepted after all.
+    /// The broker did not confirm the publish. The request is withdrawn — its receipt voided, and if the broker wrote
+    /// it after all, it is never decided — unless a consumer decided it first, in which case it was accepted after all.
     /// </summary>
     private static async Task<Results<Accepted<CouponRequestAccepted>, ValidationProblem, ProblemHttpResult>> RefusedByBrokerAsync(
         CouponRequested request, PublishResult published, RequestCouponServices services)
     {
         LogPublishFailed(services.Logger, request.RequestId, published.Error?.Reason, published.PossiblyPersisted);
-        if (published.PossiblyPersisted)
+        try
         {
-            try
+            if (await services.Ledger.WithdrawAsync(request, CancellationToken.None) is { } outcome)
             {
-                if (await services.Ledger.WithdrawAsync(request, CancellationToken.None) is { } outcome)
-                {
-                    services.Metrics.Accepted();
-                    return TypedResults.Accepted(
-                        $"/api/coupon-requests/{request.RequestId}",
-                        new CouponRequestAccepted(request.RequestId, outcome == IssuanceOutcome.Issued ? RequestStatuses.Issued : RequestStatuses.Rejected));
-                }
+                services.Metrics.Accepted();
+                return TypedResults.Accepted(
+                    $"/api/coupon-requests/{request.RequestId}",
+                    new CouponRequestAccepted(request.RequestId, outcome == IssuanceOutcome.Issued ? RequestStatuses.Issued : RequestStatuses.Rejected));
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException)
-            {
-                // Neither the broker nor the database answered: say so, and how to find out.
-                LogWithdrawFailed(services.Logger, e, request.RequestId);
-                services.Metrics.Rejected("BrokerUnavailable");
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status503ServiceUnavailable,
-                    title: "Broker unavailable; outcome unknown",
-                    detail: "Kafka did not confirm the request in time and it could not be withdrawn. It may still be decided: " +
-                            $"GET /api/coupon-requests/{request.RequestId} answers 404 until it is, and for good if it was never published.",
-                    extensions: new Dictionary<string, object?> { ["requestId"] = request.RequestId });
-            }
+        }
+        catch (Exception e) when ((e is NpgsqlException or TimeoutException) && published.PossiblyPersisted)
+        {
+            // Neither the broker nor the database answered: say so, and how to find out.
+            LogWithdrawFailed(services.Logger, e, request.RequestId);
+            services.Metrics.Rejected("BrokerUnavailable");
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "Broker unavailable; outcome unknown",
+                detail: "Kafka did not confirm the request in time and it could not be withdrawn. It may still be decided: " +
+                        $"GET /api/coupon-requests/{request.RequestId} tells once it is; as long as it answers 404 or Pending, it was not.",
+                extensions: new Dictionary<string, object?> { ["requestId"] = request.RequestId });
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            // Not published for sure; only its receipt may linger, for an id no client was given.
+            LogWithdrawFailed(services.Logger, e, request.RequestId);
         }
 
         services.Metrics.Rejected("BrokerUnavailable");
@@ -169,25 +174,22 @@ public static partial class CouponRequestsApi
             detail: "Kafka did not take the request in time. Nothing was published; try again.");
     }
 
-    private static async Task WriteReceiptAsync(CouponRequested request, PublishResult published, RequestCouponServices services)
+    /// <summary>A 202 promises that the request reads as Pending: the receipt, written meanwhile, is usually committed by now.</summary>
+    private static async Task EnsureReceiptAsync(Guid requestId, Task receipt, ILogger logger)
     {
+        if (receipt.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
         try
         {
-            await services.Ledger.RecordAcceptedAsync(new AcceptedRequest
-            {
-                RequestId = request.RequestId,
-                PolicyId = request.PolicyId,
-                UserId = request.UserId,
-                KafkaPartition = published.Partition,
-                KafkaOffset = published.Offset,
-                RequestedAt = request.RequestedAt,
-                AcceptedAt = services.Time.GetUtcNow(),
-            }).WaitAsync(ReceiptWait);
+            await receipt.WaitAsync(ReceiptWait);
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
         {
             // The request is in Kafka and will be decided; until then it reads as not found.
-            LogReceiptNotWritten(services.Logger, e, request.RequestId);
+            LogReceiptNotWritten(logger, e, requestId);
         }
     }
 

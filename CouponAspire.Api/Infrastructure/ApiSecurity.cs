@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -22,6 +23,11 @@ internal static class ApiSecurity
             jwt.TokenValidationParameters.NameClaimType = CallerIdentity.SubjectClaim;
             jwt.TokenValidationParameters.RoleClaimType = CallerIdentity.RoleClaim;
         });
+
+        // The keys bound from configuration come as a lazy sequence that would read the configuration and build new key
+        // objects for every request (and defeat the signature providers' cache): read them once.
+        services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, jwt =>
+            jwt.TokenValidationParameters.IssuerSigningKeys = jwt.TokenValidationParameters.IssuerSigningKeys?.ToList());
         services.AddAuthorizationBuilder()
             .AddPolicy(CallerIdentity.AdminPolicy, policy => policy.RequireRole(CallerIdentity.AdminRole));
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Confluent.Kafka;
+using CouponAspire.Api.Apis;
 using CouponAspire.Issuance;
 using CouponAspire.Issuance.Data;
 using CouponAspire.Issuance.Messaging;
@@ -44,6 +45,7 @@ public static class CouponApiServices
             // Strict input: a number is a JSON number, and a field this API does not know is an error.
             json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             json.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
         });
         // Bad JSON becomes an exception that ApiExceptionHandler answers with the field at fault, in every environment.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

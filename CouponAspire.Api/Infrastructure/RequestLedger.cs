@@ -7,19 +7,20 @@ using Npgsql;
 namespace CouponAspire.Api.Infrastructure;
 
 /// <summary>
-/// The API's two writes to PostgreSQL. Receipts for accepted requests (so that they read as Pending until decided) go
-/// through one writer loop that inserts whatever has queued up in one statement — a group commit, so that a
-/// stampede costs a few inserts per millisecond rather than one per request. Withdrawals are rare and immediate.
+/// The API's two writes to PostgreSQL. Receipts (so that an accepted request reads as Pending until decided) go
+/// through one writer loop that inserts whatever has queued up in one statement — a group commit, so that a stampede
+/// costs a few inserts per millisecond rather than one per request. Withdrawals are rare and immediate.
 /// </summary>
 internal sealed partial class RequestLedger(NpgsqlDataSource dataSource, TimeProvider time, ILogger<RequestLedger> logger) : BackgroundService
 {
     private const int MaxBatch = 1000;
+    private static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(1);
 
-    private readonly Channel<(AcceptedRequest Receipt, TaskCompletionSource Written)> _receipts =
-        Channel.CreateUnbounded<(AcceptedRequest, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(RequestReceipt Receipt, TaskCompletionSource Written)> _receipts =
+        Channel.CreateUnbounded<(RequestReceipt, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>Completes when the receipt is committed.</summary>
-    public Task RecordAcceptedAsync(AcceptedRequest receipt)
+    public Task RecordReceiptAsync(RequestReceipt receipt)
     {
         var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         return _receipts.Writer.TryWrite((receipt, written))
@@ -64,9 +65,11 @@ internal sealed partial class RequestLedger(NpgsqlDataSource dataSource, TimePro
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<(AcceptedRequest Receipt, TaskCompletionSource Written)>(MaxBatch);
+        var batch = new List<(RequestReceipt Receipt, TaskCompletionSource Written)>(MaxBatch);
         while (await _receipts.Reader.WaitToReadAsync(CancellationToken.None))
         {
+            // Let a batch gather: the publish that runs meanwhile takes longer than this, so no request waits for it.
+            await Task.Delay(Gather);
             while (batch.Count < MaxBatch && _receipts.Reader.TryRead(out var item))
             {
                 batch.Add(item);
@@ -87,23 +90,20 @@ internal sealed partial class RequestLedger(NpgsqlDataSource dataSource, TimePro
         }
     }
 
-    private async Task InsertAsync(AcceptedRequest[] receipts)
+    private async Task InsertAsync(RequestReceipt[] receipts)
     {
         await using var command = dataSource.CreateCommand("""
-            INSERT INTO accepted_requests (request_id, policy_id, user_id, kafka_partition, kafka_offset, requested_at, accepted_at)
-            SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::int[], $5::bigint[], $6::timestamptz[], $7::timestamptz[])
+            INSERT INTO request_receipts (request_id, policy_id, user_id, requested_at)
+            SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::timestamptz[])
             ON CONFLICT (request_id) DO NOTHING
             """);
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = receipts.Select(r => r.RequestId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = receipts.Select(r => r.PolicyId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = receipts.Select(r => r.UserId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = receipts.Select(r => r.KafkaPartition).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = receipts.Select(r => r.KafkaOffset).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = receipts.Select(r => r.RequestedAt).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = receipts.Select(r => r.AcceptedAt).ToArray() });
         await command.ExecuteNonQueryAsync();
     }
 
-    [LoggerMessage(LogLevel.Warning, "Could not write {Count} receipt(s) of accepted requests; they read as not found until decided")]
+    [LoggerMessage(LogLevel.Warning, "Could not write {Count} request receipt(s); those requests read as not found until decided")]
     private partial void LogReceiptsFailed(Exception exception, int count);
 }

@@ -13,14 +13,14 @@ public sealed class CouponDbContext(DbContextOptions<CouponDbContext> options) :
     public DbSet<CouponPolicy> Policies => Set<CouponPolicy>();
     public DbSet<Coupon> Coupons => Set<Coupon>();
     public DbSet<RequestOutcome> RequestOutcomes => Set<RequestOutcome>();
-    public DbSet<AcceptedRequest> AcceptedRequests => Set<AcceptedRequest>();
+    public DbSet<RequestReceipt> RequestReceipts => Set<RequestReceipt>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         DefinePolicies(modelBuilder.Entity<CouponPolicy>());
         DefineCoupons(modelBuilder.Entity<Coupon>());
         DefineRequestOutcomes(modelBuilder.Entity<RequestOutcome>());
-        DefineAcceptedRequests(modelBuilder.Entity<AcceptedRequest>());
+        DefineRequestReceipts(modelBuilder.Entity<RequestReceipt>());
     }
 
     private static void DefinePolicies(EntityTypeBuilder<CouponPolicy> policy)
@@ -59,9 +59,9 @@ public sealed class CouponDbContext(DbContextOptions<CouponDbContext> options) :
         outcome.Property(o => o.Outcome).HasConversion<string>().HasMaxLength(32);
     }
 
-    private static void DefineAcceptedRequests(EntityTypeBuilder<AcceptedRequest> accepted)
+    private static void DefineRequestReceipts(EntityTypeBuilder<RequestReceipt> receipt)
     {
-        accepted.ToTable("accepted_requests");
-        accepted.HasKey(a => a.RequestId);
+        receipt.ToTable("request_receipts");
+        receipt.HasKey(r => r.RequestId);
     }
 }

@@ -78,8 +78,8 @@ public sealed class ApiContractTests(PostgresFixture postgres)
         adminForNobody.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await ProblemErrors(adminForNobody)).ShouldContainKey("userId");
         anonymous.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM accepted_requests")).ShouldBe(3);
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM accepted_requests WHERE user_id = 8")).ShouldBe(1);
+        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts")).ShouldBe(3);
+        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts WHERE user_id = 8")).ShouldBe(1);
     }
 
     [Theory]
@@ -97,7 +97,7 @@ public sealed class ApiContractTests(PostgresFixture postgres)
 
         response.StatusCode.ShouldBe(HttpStatusCode.Conflict);
         (await response.Content.ReadFromJsonAsync<Dictionary<string, object>>(Ct))!["reason"].ToString().ShouldBe("PolicyNotOpen");
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM accepted_requests")).ShouldBe(0);
+        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts")).ShouldBe(0);
     }
 
     [Fact]
@@ -108,7 +108,7 @@ public sealed class ApiContractTests(PostgresFixture postgres)
         var response = await system.SendRequestAsync(424242, userId: 3);
 
         response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM accepted_requests")).ShouldBe(0);
+        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts")).ShouldBe(0);
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public sealed class ApiContractTests(PostgresFixture postgres)
         limited[0].Headers.RetryAfter!.Delta!.Value.TotalSeconds.ShouldBeGreaterThanOrEqualTo(1);
         limited[0].Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
         other.StatusCode.ShouldBe(HttpStatusCode.Accepted);
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM accepted_requests WHERE user_id = 1")).ShouldBe(3);
+        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts WHERE user_id = 1")).ShouldBe(3);
     }
 
     [Fact]

@@ -153,8 +153,8 @@ public sealed class HostileInputTests(PostgresFixture postgres)
         }
 
         // Bodies that happened to be valid (a positive userId and nothing else) were accepted; nothing else was.
-        var accepted = await system.Database.ScalarAsync<long>("SELECT count(*) FROM accepted_requests");
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM accepted_requests WHERE user_id <= 0")).ShouldBe(0);
+        var accepted = await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts");
+        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts WHERE user_id <= 0")).ShouldBe(0);
         TestContext.Current.TestOutputHelper?.WriteLine($"{accepted} random bodies were valid requests");
     }
 
@@ -186,7 +186,7 @@ public sealed class HostileInputTests(PostgresFixture postgres)
 
     private static async Task AssertNothingWrittenAsync(CouponSystem system)
     {
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM accepted_requests")).ShouldBe(0);
+        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts")).ShouldBe(0);
         (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes")).ShouldBe(0);
         system.ReadRequestLog().ShouldBeEmpty();
     }

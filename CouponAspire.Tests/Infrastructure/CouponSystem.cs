@@ -214,13 +214,13 @@ public sealed class CouponSystem : IAsyncDisposable
 
         var wanted = ids.Where(id => !decided.Contains(id)).ToHashSet();
         var receipts = new List<string>();
-        await using (var command = Database.DataSource.CreateCommand("SELECT request_id, kafka_partition, kafka_offset FROM accepted_requests WHERE request_id = ANY($1) LIMIT 5"))
+        await using (var command = Database.DataSource.CreateCommand("SELECT request_id FROM request_receipts WHERE request_id = ANY($1) LIMIT 5"))
         {
             command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = wanted.ToArray() });
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
-                receipts.Add($"{reader.GetGuid(0)} acknowledged at {reader.GetInt32(1)}@{reader.GetInt64(2)}");
+                receipts.Add(reader.GetGuid(0).ToString());
             }
         }
 

@@ -29,7 +29,7 @@ public sealed class DeadLetterTests(PostgresFixture postgres)
         var policy = await system.CreatePolicyAsync(totalQuantity: 10);
         var before = (await system.RequestAsync(policy, userId: 1))!.Value;
         await system.WaitUntilDecidedAsync([before]);
-        var partition = await system.Database.ScalarAsync<int>("SELECT kafka_partition FROM accepted_requests WHERE request_id = $1", before);
+        var partition = await system.Database.ScalarAsync<int>("SELECT kafka_partition FROM request_outcomes WHERE request_id = $1", before);
 
         using (var producer = new ProducerBuilder<string?, byte[]?>(new ProducerConfig { BootstrapServers = system.Kafka.BootstrapServers }).Build())
         {

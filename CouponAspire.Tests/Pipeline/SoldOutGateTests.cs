@@ -23,7 +23,7 @@ public sealed class SoldOutGateTests(PostgresFixture postgres)
         }
 
         await system.WaitUntilDecidedAsync(accepted);
-        var partition = await system.Database.ScalarAsync<int>("SELECT kafka_partition FROM accepted_requests LIMIT 1");
+        var partition = await system.Database.ScalarAsync<int>("SELECT kafka_partition FROM request_outcomes LIMIT 1");
         var logEnd = LogEnd(system, partition);
 
         // Within the gate's refresh interval (200 ms) every instance refuses.

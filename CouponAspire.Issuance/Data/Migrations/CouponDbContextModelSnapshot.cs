@@ -22,43 +22,6 @@ namespace CouponAspire.Issuance.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
-            modelBuilder.Entity("CouponAspire.Issuance.Data.AcceptedRequest", b =>
-                {
-                    b.Property<Guid>("RequestId")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
-                        .HasColumnName("request_id");
-
-                    b.Property<DateTimeOffset>("AcceptedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("accepted_at");
-
-                    b.Property<long?>("KafkaOffset")
-                        .HasColumnType("bigint")
-                        .HasColumnName("kafka_offset");
-
-                    b.Property<int>("KafkaPartition")
-                        .HasColumnType("integer")
-                        .HasColumnName("kafka_partition");
-
-                    b.Property<long>("PolicyId")
-                        .HasColumnType("bigint")
-                        .HasColumnName("policy_id");
-
-                    b.Property<DateTimeOffset>("RequestedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("requested_at");
-
-                    b.Property<long>("UserId")
-                        .HasColumnType("bigint")
-                        .HasColumnName("user_id");
-
-                    b.HasKey("RequestId")
-                        .HasName("pk_accepted_requests");
-
-                    b.ToTable("accepted_requests", (string)null);
-                });
-
             modelBuilder.Entity("CouponAspire.Issuance.Data.Coupon", b =>
                 {
                     b.Property<long>("Id")
@@ -196,6 +159,31 @@ namespace CouponAspire.Issuance.Data.Migrations
                         .HasName("pk_request_outcomes");
 
                     b.ToTable("request_outcomes", (string)null);
+                });
+
+            modelBuilder.Entity("CouponAspire.Issuance.Data.RequestReceipt", b =>
+                {
+                    b.Property<Guid>("RequestId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("request_id");
+
+                    b.Property<long>("PolicyId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("policy_id");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<long>("UserId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("RequestId")
+                        .HasName("pk_request_receipts");
+
+                    b.ToTable("request_receipts", (string)null);
                 });
 
             modelBuilder.Entity("CouponAspire.Issuance.Data.Coupon", b =>

@@ -13,23 +13,6 @@ namespace CouponAspire.Issuance.Data.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
-                name: "accepted_requests",
-                columns: table => new
-                {
-                    request_id = table.Column<Guid>(type: "uuid", nullable: false),
-                    policy_id = table.Column<long>(type: "bigint", nullable: false),
-                    user_id = table.Column<long>(type: "bigint", nullable: false),
-                    kafka_partition = table.Column<int>(type: "integer", nullable: false),
-                    kafka_offset = table.Column<long>(type: "bigint", nullable: true),
-                    requested_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    accepted_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("pk_accepted_requests", x => x.request_id);
-                });
-
-            migrationBuilder.CreateTable(
                 name: "coupon_policies",
                 columns: table => new
                 {
@@ -68,6 +51,20 @@ namespace CouponAspire.Issuance.Data.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_request_outcomes", x => x.request_id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "request_receipts",
+                columns: table => new
+                {
+                    request_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    policy_id = table.Column<long>(type: "bigint", nullable: false),
+                    user_id = table.Column<long>(type: "bigint", nullable: false),
+                    requested_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_request_receipts", x => x.request_id);
                 });
 
             migrationBuilder.CreateTable(
@@ -114,13 +111,13 @@ namespace CouponAspire.Issuance.Data.Migrations
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
-                name: "accepted_requests");
-
-            migrationBuilder.DropTable(
                 name: "coupons");
 
             migrationBuilder.DropTable(
                 name: "request_outcomes");
+
+            migrationBuilder.DropTable(
+                name: "request_receipts");
 
             migrationBuilder.DropTable(
                 name: "coupon_policies");

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Ingestion benchmark: the API's real request endpoint (validation, policy lookup, JWT, publish awaited with acks=all,
+# receipt, telemetry on) against a bare Kestrel endpoint that answers 202 and does nothing else, both driven by wrk
+# with the same connections and the same requests, alternated round by round in one run on this machine.
+# Prints each round, the medians and their ratio. Needs wrk (apt-get install wrk) and the PostgreSQL binaries.
+#
+#   benchmarks/ingestion.sh                 # 3 rounds of 10 s each, 128 connections
+#   ROUNDS=5 DURATION=20s CONNECTIONS=256 benchmarks/ingestion.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-128}
+THREADS=${THREADS:-2}
+BASELINE_PORT=${BASELINE_PORT:-5070}
+
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
+dotnet build -c Release CouponAspire.WithoutAspire.slnf -nologo -v q >/dev/null
+
+cleanup() {
+  [ -n "${system_pid:-}" ] && kill -TERM "$system_pid" 2>/dev/null && wait "$system_pid" 2>/dev/null || true
+  [ -n "${baseline_pid:-}" ] && kill -TERM "$baseline_pid" 2>/dev/null && wait "$baseline_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# The system without consumers: ingestion only (the consumers' work is measured by the end-to-end benchmark).
+rm -f .localrun/admin.token
+dotnet CouponAspire.LocalRun/bin/Release/net10.0/CouponAspire.LocalRun.dll --consumers 0 --log-level Warning > /tmp/couponaspire-ingestion-system.log 2>&1 &
+system_pid=$!
+for _ in $(seq 1 120); do [ -s .localrun/admin.token ] && break; sleep 1; done
+[ -s .localrun/admin.token ] || { echo "The system did not start; see /tmp/couponaspire-ingestion-system.log" >&2; exit 1; }
+api=$(cat .localrun/api-url)
+export TOKEN
+TOKEN=$(cat .localrun/admin.token)
+policy=$(curl -sf -X POST "$api/api/coupon-policies" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"name":"Ingestion benchmark","totalQuantity":2000000000}' | sed -E 's/.*"id":([0-9]+).*/\1/')
+export REQUEST_PATH="/api/coupon-policies/$policy/requests"
+
+dotnet CouponAspire.Benchmarks/bin/Release/net10.0/CouponAspire.Benchmarks.dll baseline-server --port "$BASELINE_PORT" > /dev/null 2>&1 &
+baseline_pid=$!
+sleep 2
+baseline="http://127.0.0.1:$BASELINE_PORT"
+
+run() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" -s benchmarks/issue-request.lua "$2"; }
+rate() { awk '/Requests\/sec/ {print $2}'; }
+errors() { awk '/Non-2xx/ {print $5}'; }
+
+# Warm both up (JIT tiers, connection pools, the mock broker's partitions).
+run 20s "$baseline" >/dev/null
+run 20s "$api" >/dev/null
+
+api_rates=(); baseline_rates=()
+for round in $(seq 1 "$ROUNDS"); do
+  b=$(run "$DURATION" "$baseline"); a=$(run "$DURATION" "$api")
+  baseline_rates+=("$(echo "$b" | rate)"); api_rates+=("$(echo "$a" | rate)")
+  echo "round $round: baseline $(echo "$b" | rate) req/s, api $(echo "$a" | rate) req/s (non-2xx: $(echo "$a" | errors | sed 's/^$/0/'))"
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+b=$(median "${baseline_rates[@]}"); a=$(median "${api_rates[@]}")
+echo "median baseline: $b req/s"
+echo "median api:      $a req/s"
+echo "ratio api/baseline: $(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", a/b}')"
