@@ -59,6 +59,8 @@ internal static class LocalSystem
                 // Groups settle in seconds (librdkafka's mock holds a rebalance for up to a session timeout).
                 ["Aspire__Confluent__Kafka__Consumer__Config__SessionTimeoutMs"] = "6000",
                 ["Aspire__Confluent__Kafka__Consumer__Config__HeartbeatIntervalMs"] = "500",
+                // The mock's Fetch does not return when data arrives; it always waits fetch.wait.max.ms (a real broker returns at once).
+                ["Aspire__Confluent__Kafka__Consumer__Config__FetchWaitMaxMs"] = mockKafka is null ? null : "10",
                 ["Issuance__Strategy"] = settings.Strategy,
                 ["Logging__LogLevel__Default"] = settings.LogLevel,
             };
@@ -73,7 +75,7 @@ internal static class LocalSystem
             var consumerUrls = new List<Uri>();
             for (var i = 1; i <= settings.Consumers; i++)
             {
-                var url = new Uri($"http://127.0.0.1:{settings.ApiPort + 10 + i}");
+                var url = new Uri($"http://127.0.0.1:{FreePort()}");
                 consumerUrls.Add(url);
                 services.Add(ServiceProcess.Start(
                     $"consumer-{i}",
@@ -192,6 +194,13 @@ internal static class LocalSystem
         }
 
         return Directory.GetCurrentDirectory();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static void Say(string message) => Console.WriteLine($"[local-run] {message}");

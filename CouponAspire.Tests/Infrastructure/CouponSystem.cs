@@ -79,6 +79,8 @@ public sealed class CouponSystem : IAsyncDisposable
             ["Aspire:Confluent:Kafka:Consumer:Config:SessionTimeoutMs"] = "6000",
             ["Aspire:Confluent:Kafka:Consumer:Config:HeartbeatIntervalMs"] = "500",
             ["Aspire:Confluent:Kafka:Consumer:Config:AutoCommitIntervalMs"] = "200",
+            // The mock's Fetch always waits fetch.wait.max.ms, even when data is there.
+            ["Aspire:Confluent:Kafka:Consumer:Config:FetchWaitMaxMs"] = "50",
             ["Logging:LogLevel:Default"] = "Warning",
             // Test crowds are few users asking many times; the per-user limit has tests of its own.
             ["CouponApi:RateLimit:PermitsPerSecond"] = "100000",
