@@ -56,8 +56,8 @@ internal static class EngineBenchmark
             }
         }
 
-        var batched = Median(rates[IssuanceStrategy.Batched]);
-        var perMessage = Median(rates[IssuanceStrategy.PerMessage]);
+        var batched = Statistics.Median(rates[IssuanceStrategy.Batched]);
+        var perMessage = Statistics.Median(rates[IssuanceStrategy.PerMessage]);
         Console.WriteLine("Outcomes identical in every round: " + string.Join(", ", agreed.CountBy(o => o).Select(p => $"{p.Key} {p.Value:N0}")));
         Console.WriteLine($"median Batched:    {batched,12:N0} decisions/s");
         Console.WriteLine($"median PerMessage: {perMessage,12:N0} decisions/s");
@@ -69,7 +69,7 @@ internal static class EngineBenchmark
         string serverConnection, IssuanceStrategy strategy, HotPolicyStream stream, int batchSize, CancellationToken cancellationToken)
     {
         var database = $"bench_{strategy.ToString().ToLowerInvariant()}_{Guid.NewGuid():N}";
-        await ExecuteAsync(serverConnection, $"CREATE DATABASE \"{database}\"", cancellationToken);
+        await Sql.ExecuteAsync(serverConnection, $"CREATE DATABASE \"{database}\"", cancellationToken);
         try
         {
             await using var dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(serverConnection) { Database = database }.ConnectionString);
@@ -95,21 +95,7 @@ internal static class EngineBenchmark
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            await ExecuteAsync(serverConnection, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", CancellationToken.None);
+            await Sql.ExecuteAsync(serverConnection, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", CancellationToken.None);
         }
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql, CancellationToken cancellationToken)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CouponAspire.Benchmarks;
+using CouponAspire.Issuance.Engine;
 
 var requests = new Option<int>("--requests") { Description = "Requests in the stream for the hot policy.", DefaultValueFactory = _ => 10_000 };
 var batchSize = new Option<int>("--batch-size") { Description = "Requests per batch handed to the engine (the consumer's maximum batch).", DefaultValueFactory = _ => 500 };
@@ -24,4 +25,18 @@ var baseline = new Command("baseline-server", "A bare Kestrel endpoint at the AP
 };
 baseline.SetAction((result, cancellationToken) => BaselineServer.RunAsync(result.GetValue(port), cancellationToken));
 root.Subcommands.Add(baseline);
-return await root.Parse(args).InvokeAsync();
+
+var e2eRequests = new Option<int>("--requests") { Description = "Requests in the stream for the hot policy.", DefaultValueFactory = _ => 10_000 };
+var e2eRounds = new Option<int>("--rounds") { Description = "Rounds per strategy; the median is reported.", DefaultValueFactory = _ => 3 };
+var e2eStrategy = new Option<IssuanceStrategy?>("--strategy") { Description = "Run only this strategy (for profiling one path); no ratio then." };
+var endToEnd = new Command(
+    "end-to-end",
+    "One hot policy from publish to decision: a single partition and one consumer process, each strategy in turn, in one run.")
+{
+    e2eRequests, e2eRounds, e2eStrategy,
+};
+endToEnd.SetAction((result, cancellationToken) => EndToEndBenchmark.RunAsync(new EndToEndSettings(result.GetValue(e2eRequests), result.GetValue(e2eRounds), result.GetValue(e2eStrategy)), cancellationToken));
+root.Subcommands.Add(endToEnd);
+
+// The end-to-end benchmark stops its consumer process and PostgreSQL on Ctrl+C; give it the time (the default is 2 s).
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });

@@ -12,6 +12,7 @@ internal sealed record FlashSaleReport(
     LatencySummary IssueLatencyMs,
     LatencySummary AcceptedLatencyMs,
     LatencySummary DecisionLatencyMs,
+    double? DrainSeconds,
     IReadOnlyDictionary<string, int> Outcomes,
     IReadOnlyDictionary<string, int> Refusals,
     PollingSummary Polling,
@@ -75,6 +76,13 @@ internal sealed record FlashSaleReport(
             }
         }
 
+        // How long the consumers needed after the last accepted request to catch up: the last decision minus the last
+        // acceptance, both stamped by the system (the API's requestedAt, the database's decidedAt).
+        var decided = taken.Where(r => r.Outcome is { DecidedAt: not null }).ToList();
+        double? drain = decided.Count == 0
+            ? null
+            : Math.Max(0, (decided.Max(r => r.Outcome!.DecidedAt!.Value) - decided.Max(r => r.Outcome!.RequestedAt)).TotalSeconds);
+
         var seconds = recording.Duration.TotalSeconds;
         return new FlashSaleReport(
             api.ToString().TrimEnd('/'),
@@ -85,6 +93,7 @@ internal sealed record FlashSaleReport(
             LatencySummary.Of([.. issueLatencies]),
             LatencySummary.Of([.. acceptedLatencies]),
             LatencySummary.Of([.. decisionLatencies]),
+            drain,
             outcomes,
             refusals,
             new PollingSummary(poll.Calls, poll.Errors, poll.Duration.TotalSeconds, taken.Count(r => !r.Answered202)),

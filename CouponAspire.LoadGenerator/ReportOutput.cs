@@ -25,6 +25,7 @@ internal static class ReportOutput
         figures.AddRow("Issue POST latency", Latency(report.IssueLatencyMs));
         figures.AddRow("  of the 202s", Latency(report.AcceptedLatencyMs));
         figures.AddRow("Accepted -> decided", Latency(report.DecisionLatencyMs));
+        figures.AddRow("Drain", report.DrainSeconds is { } drain ? $"last decision {drain * 1000:N0} ms after the last acceptance" : "nothing decided");
         figures.AddRow("Polling", $"{report.Polling.Calls:N0} reads in {report.Polling.DurationSeconds:0.00} s, {report.Polling.Errors:N0} failed");
         AnsiConsole.Write(figures);
 

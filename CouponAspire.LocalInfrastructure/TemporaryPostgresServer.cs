@@ -124,8 +124,14 @@ public sealed class TemporaryPostgresServer : IAsyncDisposable
             throw new InvalidOperationException("The server is running.");
         }
 
-        // The watchdog: if the process that started the server goes away, stop the server (fast shutdown).
-        var watchdog = $"{_command} & pg=$!; while kill -0 {Environment.ProcessId} 2>/dev/null && kill -0 $pg 2>/dev/null; do sleep 1; done; kill -INT $pg 2>/dev/null; wait $pg";
+        // The watchdog: if the process that started the server goes away, stop the server (fast shutdown). "Goes away"
+        // is "this shell is no longer its child": a bare `kill -0 <pid>` would be fooled by the pid being reused.
+        var watchdog = string.Join("; ",
+            $"{_command} & pg=$!",
+            "starter() { p=$(ps -o ppid= -p $$ 2>/dev/null) || { kill -0 $PPID 2>/dev/null; return; }; [ \"$(echo $p)\" = \"$PPID\" ]; }",
+            "while starter && kill -0 $pg 2>/dev/null; do sleep 1; done",
+            "kill -INT $pg 2>/dev/null",
+            "wait $pg");
         _process = Process.Start(new ProcessStartInfo("sh", ["-c", watchdog])
         {
             RedirectStandardOutput = true,

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using CouponAspire.LocalInfrastructure;
 using Npgsql;
 
@@ -75,7 +74,7 @@ internal static class LocalSystem
             var consumerUrls = new List<Uri>();
             for (var i = 1; i <= settings.Consumers; i++)
             {
-                var url = new Uri($"http://127.0.0.1:{FreePort()}");
+                var url = new Uri($"http://127.0.0.1:{LocalPorts.Free()}");
                 consumerUrls.Add(url);
                 services.Add(ServiceProcess.Start(
                     $"consumer-{i}",
@@ -180,8 +179,7 @@ internal static class LocalSystem
         return environment;
     }
 
-    private static string AssemblyPath(string key) =>
-        Path.GetFullPath(typeof(LocalSystem).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!);
+    private static string AssemblyPath(string key) => LocalPorts.ServiceAssembly(typeof(LocalSystem).Assembly, key);
 
     private static string RepositoryRoot()
     {
@@ -194,13 +192,6 @@ internal static class LocalSystem
         }
 
         return Directory.GetCurrentDirectory();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static void Say(string message) => Console.WriteLine($"[local-run] {message}");

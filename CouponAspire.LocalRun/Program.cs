@@ -26,4 +26,7 @@ root.SetAction((result, cancellationToken) => LocalSystem.RunAsync(
         result.GetValue(postgres),
         result.GetValue(logLevel)!),
     cancellationToken));
-return await root.Parse(args).InvokeAsync();
+
+// Stopping takes longer than System.CommandLine's default grace of 2 s: the services drain and leave the group first,
+// and leaving early would orphan them.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(90) });
