@@ -13,6 +13,7 @@ internal sealed record LocalRunSettings(int Consumers, int Partitions, int ApiPo
 internal static class LocalSystem
 {
     private const string Topic = "coupon-events";
+    private static readonly TimeSpan GroupFormingDelay = TimeSpan.FromSeconds(3);
 
     public static async Task<int> RunAsync(LocalRunSettings settings, CancellationToken cancellationToken)
     {
@@ -38,7 +39,9 @@ internal static class LocalSystem
             string bootstrap;
             if (settings.Kafka is null)
             {
-                mockKafka = MockKafkaCluster.Start(brokers: 3);
+                // As a broker's group.initial.rebalance.delay.ms: the consumers, started together, form the group in one
+                // generation instead of rebalancing partitions away from the first one while a sale may already be on.
+                mockKafka = MockKafkaCluster.Start(brokers: 3, initialRebalanceDelay: GroupFormingDelay);
                 mockKafka.CreateTopic(Topic, settings.Partitions);
                 mockKafka.CreateTopic($"{Topic}.dlq", 1);
                 bootstrap = mockKafka.BootstrapServers;
@@ -87,6 +90,12 @@ internal static class LocalSystem
             for (var i = 0; i < consumerUrls.Count; i++)
             {
                 await services[i + 1].WaitUntilHealthyAsync(new Uri(consumerUrls[i], "/health"), TimeSpan.FromSeconds(60), cancellationToken);
+            }
+
+            if (mockKafka is not null && settings.Consumers > 0)
+            {
+                // Healthy is not yet in the group: give the group the time it takes to form before saying "ready".
+                await Task.Delay(GroupFormingDelay + TimeSpan.FromSeconds(2), cancellationToken);
             }
 
             var admin = tokens.ForAdmin(TimeSpan.FromDays(1));
