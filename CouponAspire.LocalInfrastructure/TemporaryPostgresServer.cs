@@ -124,13 +124,17 @@ public sealed class TemporaryPostgresServer : IAsyncDisposable
             throw new InvalidOperationException("The server is running.");
         }
 
-        // The watchdog: if the process that started the server goes away, stop the server (fast shutdown). "Goes away"
-        // is "this shell is no longer its child": a bare `kill -0 <pid>` would be fooled by the pid being reused.
+        // The watchdog: if the process that started the server goes away, stop the server (fast shutdown) and delete its
+        // data. "Goes away" is "this shell is no longer its child": a bare `kill -0 <pid>` would be fooled by the pid
+        // being reused. The signal goes to the postmaster itself (its pid is the first line of postmaster.pid): $pg may
+        // be runuser, and a background job of a shell ignores SIGINT. A stop through StopAsync ends the loop too, but
+        // with the starter alive, so the data stays for StartAsync.
+        var data = Quote(_dataDirectory);
         var watchdog = string.Join("; ",
             $"{_command} & pg=$!",
             "starter() { p=$(ps -o ppid= -p $$ 2>/dev/null) || { kill -0 $PPID 2>/dev/null; return; }; [ \"$(echo $p)\" = \"$PPID\" ]; }",
             "while starter && kill -0 $pg 2>/dev/null; do sleep 1; done",
-            "kill -INT $pg 2>/dev/null",
+            $"starter || {{ kill -INT $(head -n 1 {data}/postmaster.pid 2>/dev/null) 2>/dev/null; wait $pg; rm -rf {data}; }}",
             "wait $pg");
         _process = Process.Start(new ProcessStartInfo("sh", ["-c", watchdog])
         {
