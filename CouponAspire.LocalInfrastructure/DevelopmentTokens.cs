@@ -43,7 +43,7 @@ public sealed class DevelopmentTokens(string signingKey, string issuer = Develop
 
     public string ForAdmin(TimeSpan? lifetime = null) => Create("admin", [AdminRole], lifetime);
 
-    public string Create(string subject, IEnumerable<string> roles, TimeSpan? lifetime = null)
+    private string Create(string subject, IEnumerable<string> roles, TimeSpan? lifetime = null)
     {
         var claims = new List<Claim> { new(JwtRegisteredClaimNames.Sub, subject) };
         claims.AddRange(roles.Select(role => new Claim("role", role)));

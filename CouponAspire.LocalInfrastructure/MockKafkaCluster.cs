@@ -56,8 +56,20 @@ public sealed unsafe class MockKafkaCluster : IDisposable
         return mock;
     }
 
-    public void CreateTopic(string topic, int partitions, int replicationFactor = 1) =>
-        Check(Native.TopicCreate(_cluster, topic, partitions, replicationFactor));
+    /// <summary>
+    /// Consumer settings, as configuration keys of the services, that a group needs on this mock, which is not quite a
+    /// broker: it holds a rebalance for up to a session timeout (so sessions are kept short), and its Fetch always waits
+    /// <c>fetch.wait.max.ms</c> even when data is there (a real broker answers at once), so that wait is kept short.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string?> ConsumerSettings(int fetchWaitMaxMs) => new Dictionary<string, string?>
+    {
+        ["Aspire:Confluent:Kafka:Consumer:Config:SessionTimeoutMs"] = "6000",
+        ["Aspire:Confluent:Kafka:Consumer:Config:HeartbeatIntervalMs"] = "500",
+        ["Aspire:Confluent:Kafka:Consumer:Config:FetchWaitMaxMs"] = fetchWaitMaxMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    public void CreateTopic(string topic, int partitions) =>
+        Check(Native.TopicCreate(_cluster, topic, partitions, replicationFactor: 1));
 
     /// <summary>Disconnects a broker (or all, with -1) and refuses new connections; leadership does not move.</summary>
     public void SetBrokerDown(int brokerId) => Check(Native.BrokerSetDown(_cluster, brokerId));
@@ -80,8 +92,6 @@ public sealed unsafe class MockKafkaCluster : IDisposable
             Native.PushRequestErrorsArray(_cluster, (short)apiKey, (nuint)errors.Length, (int*)codes);
         }
     }
-
-    public void ClearRequestErrors(KafkaApiKey apiKey) => Native.ClearRequestErrors(_cluster, (short)apiKey);
 
     public void Dispose()
     {
@@ -125,7 +135,6 @@ public sealed unsafe class MockKafkaCluster : IDisposable
         public static readonly delegate* unmanaged<nint, int, int> BrokerSetUp = (delegate* unmanaged<nint, int, int>)Export("rd_kafka_mock_broker_set_up");
         public static readonly delegate* unmanaged<nint, int, int, int> BrokerSetRtt = (delegate* unmanaged<nint, int, int, int>)Export("rd_kafka_mock_broker_set_rtt");
         public static readonly delegate* unmanaged<nint, short, nuint, int*, void> PushRequestErrorsArray = (delegate* unmanaged<nint, short, nuint, int*, void>)Export("rd_kafka_mock_push_request_errors_array");
-        public static readonly delegate* unmanaged<nint, short, void> ClearRequestErrors = (delegate* unmanaged<nint, short, void>)Export("rd_kafka_mock_clear_request_errors");
 
         private static readonly delegate* unmanaged<nint, byte*, int, int, int> TopicCreateExport = (delegate* unmanaged<nint, byte*, int, int, int>)Export("rd_kafka_mock_topic_create");
         private static readonly delegate* unmanaged<nint, byte*, int, int, int> PartitionSetLeaderExport = (delegate* unmanaged<nint, byte*, int, int, int>)Export("rd_kafka_mock_partition_set_leader");

@@ -19,7 +19,6 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     }
 
     public string Name { get; }
-    public int Id => _process.Id;
     public bool HasExited => _process.HasExited;
 
     /// <param name="assemblyPath">The service's built <c>.dll</c>, run with <c>dotnet</c>.</param>
@@ -35,7 +34,8 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         };
         foreach (var (key, value) in environment)
         {
-            start.Environment[key] = value;
+            // Configuration keys become environment variable names ("a:b" is "a__b").
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {assemblyPath}.");

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace CouponAspire.LocalInfrastructure;
@@ -42,8 +40,7 @@ public sealed class TemporaryPostgresServer : IAsyncDisposable
     /// Keep PostgreSQL's default durability (fsync, synchronous commit) as on a real server: for benchmarks.
     /// Without it the server trades crash safety for speed, which is what throwaway test databases want.
     /// </param>
-    /// <param name="settings">More server settings (<c>-c name=value</c>).</param>
-    public static async Task<TemporaryPostgresServer> StartNewAsync(bool durable = false, IReadOnlyDictionary<string, string>? settings = null, CancellationToken cancellationToken = default)
+    public static async Task<TemporaryPostgresServer> StartNewAsync(bool durable = false, CancellationToken cancellationToken = default)
     {
         var bin = FindBinDirectory();
         var runAs = Environment.UserName == "root" ? "postgres" : null;
@@ -57,7 +54,7 @@ public sealed class TemporaryPostgresServer : IAsyncDisposable
 
             await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"], runAs, cancellationToken);
 
-            var port = FreePort();
+            var port = LocalPorts.Free();
             var options = new Dictionary<string, string>
             {
                 ["listen_addresses"] = "127.0.0.1",
@@ -70,11 +67,6 @@ public sealed class TemporaryPostgresServer : IAsyncDisposable
                 options["fsync"] = "off";
                 options["synchronous_commit"] = "off";
                 options["full_page_writes"] = "off";
-            }
-
-            foreach (var (name, value) in settings ?? new Dictionary<string, string>())
-            {
-                options[name] = value;
             }
 
             var postgres = string.Join(' ', new[] { Quote(Path.Combine(bin, "postgres")), "-D", Quote(data) }
@@ -92,12 +84,11 @@ public sealed class TemporaryPostgresServer : IAsyncDisposable
         }
     }
 
-    public async Task CreateDatabaseAsync(string name, string? template = null, CancellationToken cancellationToken = default)
+    public async Task CreateDatabaseAsync(string name, CancellationToken cancellationToken = default)
     {
         await using var connection = new NpgsqlConnection(ConnectionString());
         await connection.OpenAsync(cancellationToken);
-        var sql = $"CREATE DATABASE \"{name}\"" + (template is null ? "" : $" TEMPLATE \"{template}\"");
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -247,13 +238,6 @@ public sealed class TemporaryPostgresServer : IAsyncDisposable
         {
             throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited with {process.ExitCode}:{Environment.NewLine}{await output}{await error}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";

@@ -15,7 +15,7 @@ public sealed class DatabaseFaultTests(PostgresFixture postgres)
         // production: the outage is a crash (immediate shutdown), and a commit the consumer was told about must survive it.
         await using var server = await TemporaryPostgresServer.StartNewAsync(durable: true, cancellationToken: TestContext.Current.CancellationToken);
         await server.CreateDatabaseAsync("coupondb", cancellationToken: TestContext.Current.CancellationToken);
-        var database = new TestDatabase("coupondb", server.ConnectionString("coupondb"), () => Task.CompletedTask);
+        var database = new TestDatabase(server.ConnectionString("coupondb"), () => Task.CompletedTask);
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 2, database: database);
         long[] policies = [await system.CreatePolicyAsync(300), await system.CreatePolicyAsync(60)];
 

@@ -35,7 +35,7 @@ public sealed class KafkaFaultTests(PostgresFixture postgres)
 
         var sale = FlashSale.RunAsync(system, policies, count: 4000, users: 1500, concurrency: 16, seed: 11, cancellationToken: TestContext.Current.CancellationToken);
         await Task.Delay(600, TestContext.Current.CancellationToken);
-        Inject(system.Kafka, fault);
+        Inject(system, fault);
         await Task.Delay(FaultDuration, TestContext.Current.CancellationToken);
         Heal(system.Kafka, fault);
         var result = await sale;
@@ -49,15 +49,16 @@ public sealed class KafkaFaultTests(PostgresFixture postgres)
         await Invariants.AssertAllHoldAsync(system, result.Accepted, TimeSpan.FromSeconds(120));
     }
 
-    private static void Inject(MockKafkaCluster kafka, string fault)
+    private static void Inject(CouponSystem system, string fault)
     {
+        var kafka = system.Kafka;
         switch (fault)
         {
             case "brokers down and back":
                 kafka.SetBrokerDown(-1);
                 break;
             case "partition leaders move":
-                for (var partition = 0; partition < 6; partition++)
+                for (var partition = 0; partition < system.Partitions; partition++)
                 {
                     kafka.SetPartitionLeader(CouponTopics.Requests, partition, partition % 3 + 1);
                 }

@@ -71,16 +71,11 @@ public sealed class CouponSystem : IAsyncDisposable
         kafka.CreateTopic(CouponTopics.DeadLetters, 1);
         database ??= await postgres.CreateDatabaseAsync();
         var tokens = new DevelopmentTokens(DevelopmentTokens.NewSigningKey());
-        var all = new Dictionary<string, string?>(tokens.ApiSettings())
+        var all = new Dictionary<string, string?>(tokens.ApiSettings().Concat(MockKafkaCluster.ConsumerSettings(fetchWaitMaxMs: 50)))
         {
             ["ConnectionStrings:kafka"] = kafka.BootstrapServers,
             ["ConnectionStrings:coupondb"] = database.ConnectionString,
-            // Settle the group in seconds, not the client's default 45 s session.
-            ["Aspire:Confluent:Kafka:Consumer:Config:SessionTimeoutMs"] = "6000",
-            ["Aspire:Confluent:Kafka:Consumer:Config:HeartbeatIntervalMs"] = "500",
             ["Aspire:Confluent:Kafka:Consumer:Config:AutoCommitIntervalMs"] = "200",
-            // The mock's Fetch always waits fetch.wait.max.ms, even when data is there.
-            ["Aspire:Confluent:Kafka:Consumer:Config:FetchWaitMaxMs"] = "50",
             ["Logging:LogLevel:Default"] = "Warning",
             // Test crowds are few users asking many times; the per-user limit has tests of its own.
             ["CouponApi:RateLimit:PermitsPerSecond"] = "100000",
@@ -129,7 +124,7 @@ public sealed class CouponSystem : IAsyncDisposable
     /// </summary>
     public ServiceProcess StartConsumerProcess(string name)
     {
-        var environment = _settings.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
+        var environment = new Dictionary<string, string?>(_settings);
         environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         var output = _output;
@@ -184,47 +179,28 @@ public sealed class CouponSystem : IAsyncDisposable
         return response.StatusCode == HttpStatusCode.NotFound ? null : await response.Content.ReadFromJsonAsync<CouponRequestStatus>();
     }
 
+    /// <summary>Every setting the services of this system run with; a test's own service may start from them.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _settings;
+
     /// <summary>Waits until every one of <paramref name="requestIds"/> has its outcome in the database.</summary>
     public async Task WaitUntilDecidedAsync(IReadOnlyCollection<Guid> requestIds, TimeSpan? timeout = null)
     {
         var ids = requestIds.ToArray();
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
-        long decided;
-        while ((decided = await Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE request_id = ANY($1)", ids)) < ids.Length)
+        long decided = 0;
+        if (!await Eventually.HoldsAsync(
+                async () => (decided = await Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE request_id = ANY($1)", ids)) >= ids.Length,
+                timeout ?? TimeSpan.FromSeconds(60)))
         {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Only {decided} of {ids.Length} accepted requests were decided in time. {await DescribeUndecidedAsync(ids)}");
-            }
-
-            await Task.Delay(100);
+            throw new TimeoutException($"Only {decided} of {ids.Length} accepted requests were decided in time. {await DescribeUndecidedAsync(ids)}");
         }
     }
 
     /// <summary>Where the undecided requests are in the log, against what was decided there: for a failing test's message.</summary>
     private async Task<string> DescribeUndecidedAsync(Guid[] ids)
     {
-        var decided = new HashSet<Guid>();
-        await using (var command = Database.DataSource.CreateCommand("SELECT request_id FROM request_outcomes"))
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                decided.Add(reader.GetGuid(0));
-            }
-        }
-
+        var decided = (await Database.ListAsync<Guid>("SELECT request_id FROM request_outcomes")).ToHashSet();
         var wanted = ids.Where(id => !decided.Contains(id)).ToHashSet();
-        var receipts = new List<string>();
-        await using (var command = Database.DataSource.CreateCommand("SELECT request_id FROM request_receipts WHERE request_id = ANY($1) LIMIT 5"))
-        {
-            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = wanted.ToArray() });
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                receipts.Add(reader.GetGuid(0).ToString());
-            }
-        }
+        var receipts = await Database.ListAsync<Guid>("SELECT request_id FROM request_receipts WHERE request_id = ANY($1) LIMIT 5", wanted.ToArray());
 
         var log = ReadRequestLog();
         var lines = log.GroupBy(m => m.Partition.Value).Select(partition =>

@@ -12,8 +12,8 @@ public static class Invariants
     public static async Task AssertAllHoldAsync(CouponSystem system, IReadOnlyCollection<AcceptedRequest> accepted, TimeSpan? decisionTimeout = null)
     {
         // Nothing lost: every request answered 202 has exactly one outcome (and a withdrawn one was never answered 202).
-        await system.WaitUntilDecidedAsync(accepted.Select(a => a.RequestId).ToArray(), decisionTimeout);
         var ids = accepted.Select(a => a.RequestId).ToArray();
+        await system.WaitUntilDecidedAsync(ids, decisionTimeout);
         (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE request_id = ANY($1) AND outcome = 'Withdrawn'", ids)).ShouldBe(0);
 
         // No false failure: nothing was decided that the client was not told was accepted (a 503 was never published,
@@ -29,7 +29,7 @@ public static class Invariants
 
         // First come, first served: per policy, the winners are the first distinct users in partition order,
         // and there are exactly as many as the quantity allows.
-        var withdrawn = (await ReadIdsAsync(system, "SELECT request_id FROM request_outcomes WHERE outcome = 'Withdrawn'")).ToHashSet();
+        var withdrawn = (await system.Database.ListAsync<Guid>("SELECT request_id FROM request_outcomes WHERE outcome = 'Withdrawn'")).ToHashSet();
         var everything = system.ReadRequestLog()
             .Select(m => (Message: m, Request: JsonSerializer.Deserialize<CouponRequested>(m.Message.Value, JsonSerializerOptions.Web)))
             .ToList();
@@ -42,35 +42,8 @@ public static class Invariants
             policy.Select(m => m.Message.Partition.Value).Distinct().Count().ShouldBe(1, $"policy {policy.Key} spans partitions");
             var quantity = await system.Database.ScalarAsync<int>("SELECT total_quantity FROM coupon_policies WHERE id = $1", policy.Key);
             var firstUsers = policy.OrderBy(m => m.Message.Offset.Value).Select(m => m.Request!.UserId).Distinct().Take(quantity).ToHashSet();
-            var holders = (await ReadLongsAsync(system, "SELECT user_id FROM coupons WHERE policy_id = $1", policy.Key)).ToHashSet();
+            var holders = (await system.Database.ListAsync<long>("SELECT user_id FROM coupons WHERE policy_id = $1", policy.Key)).ToHashSet();
             holders.SetEquals(firstUsers).ShouldBeTrue($"policy {policy.Key}: the {holders.Count} holders are not the first {firstUsers.Count} distinct users of its partition");
         }
-    }
-
-    private static async Task<List<Guid>> ReadIdsAsync(CouponSystem system, string sql)
-    {
-        await using var command = system.Database.DataSource.CreateCommand(sql);
-        await using var reader = await command.ExecuteReaderAsync();
-        var ids = new List<Guid>();
-        while (await reader.ReadAsync())
-        {
-            ids.Add(reader.GetGuid(0));
-        }
-
-        return ids;
-    }
-
-    private static async Task<List<long>> ReadLongsAsync(CouponSystem system, string sql, long parameter)
-    {
-        await using var command = system.Database.DataSource.CreateCommand(sql);
-        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = parameter });
-        await using var reader = await command.ExecuteReaderAsync();
-        var values = new List<long>();
-        while (await reader.ReadAsync())
-        {
-            values.Add(reader.GetInt64(0));
-        }
-
-        return values;
     }
 }

@@ -5,6 +5,13 @@ namespace CouponAspire.Tests.Infrastructure;
 /// <summary>Reads a topic back from the broker, partition by partition, from the first offset to the current end.</summary>
 public static class KafkaLog
 {
+    /// <summary>The offset after the last message of a partition.</summary>
+    public static long End(string bootstrapServers, string topic, int partition)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrapServers, GroupId = "watermarks" }).Build();
+        return consumer.QueryWatermarkOffsets(new TopicPartition(topic, partition), TimeSpan.FromSeconds(5)).High.Value;
+    }
+
     public static List<ConsumeResult<string, byte[]>> ReadAll(string bootstrapServers, string topic)
     {
         using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig

@@ -1,7 +1,6 @@
 using CouponAspire.Issuance.Data;
 using CouponAspire.LocalInfrastructure;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 [assembly: AssemblyFixture(typeof(CouponAspire.Tests.Infrastructure.PostgresFixture))]
@@ -20,9 +19,6 @@ public sealed class PostgresFixture : IAsyncLifetime
     private readonly string _template = $"coupon_template_{Environment.ProcessId}";
     private TemporaryPostgresServer? _server;
     private string _serverConnectionString = "";
-
-    /// <summary>The throwaway server, when this run started one (fault tests stop and start it).</summary>
-    public TemporaryPostgresServer? Server => _server;
 
     public async ValueTask InitializeAsync()
     {
@@ -49,19 +45,16 @@ public sealed class PostgresFixture : IAsyncLifetime
     }
 
     /// <summary>A new, migrated, empty database for one test; dropped on dispose.</summary>
-    public async Task<TestDatabase> CreateDatabaseAsync()
-    {
-        var name = $"t_{Guid.NewGuid():N}";
-        await ExecuteAsync($"CREATE DATABASE \"{name}\" TEMPLATE \"{_template}\"");
-        return new TestDatabase(name, WithDatabase(name), () => ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
-    }
+    public Task<TestDatabase> CreateDatabaseAsync() => CreateAsync("t", $" TEMPLATE \"{_template}\"");
 
     /// <summary>A database with no schema, for testing migrations themselves.</summary>
-    public async Task<TestDatabase> CreateEmptyDatabaseAsync()
+    public Task<TestDatabase> CreateEmptyDatabaseAsync() => CreateAsync("e", "");
+
+    private async Task<TestDatabase> CreateAsync(string prefix, string template)
     {
-        var name = $"e_{Guid.NewGuid():N}";
-        await ExecuteAsync($"CREATE DATABASE \"{name}\"");
-        return new TestDatabase(name, WithDatabase(name), () => ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+        var name = $"{prefix}_{Guid.NewGuid():N}";
+        await ExecuteAsync($"CREATE DATABASE \"{name}\"{template}");
+        return new TestDatabase(WithDatabase(name), () => ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
     }
 
     public async ValueTask DisposeAsync()

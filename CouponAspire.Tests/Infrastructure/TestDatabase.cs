@@ -5,9 +5,8 @@ using Npgsql;
 namespace CouponAspire.Tests.Infrastructure;
 
 /// <summary>One test's database: a connection string, a data source, contexts, and a few readings of its state.</summary>
-public sealed class TestDatabase(string name, string connectionString, Func<Task> drop) : IAsyncDisposable
+public sealed class TestDatabase(string connectionString, Func<Task> drop) : IAsyncDisposable
 {
-    public string Name { get; } = name;
     public string ConnectionString { get; } = connectionString;
     public NpgsqlDataSource DataSource { get; } = NpgsqlDataSource.Create(connectionString);
 
@@ -31,13 +30,35 @@ public sealed class TestDatabase(string name, string connectionString, Func<Task
 
     public async Task<T> ScalarAsync<T>(string sql, params object[] parameters)
     {
-        await using var command = DataSource.CreateCommand(sql);
+        await using var command = Command(sql, parameters);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>The first column of every row.</summary>
+    public Task<List<T>> ListAsync<T>(string sql, params object[] parameters) => ListAsync(sql, row => row.GetFieldValue<T>(0), parameters);
+
+    public async Task<List<T>> ListAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] parameters)
+    {
+        await using var command = Command(sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
+    private NpgsqlCommand Command(string sql, object[] parameters)
+    {
+        var command = DataSource.CreateCommand(sql);
         foreach (var parameter in parameters)
         {
             command.Parameters.Add(new NpgsqlParameter { Value = parameter });
         }
 
-        return (T)(await command.ExecuteScalarAsync())!;
+        return command;
     }
 
     public async ValueTask DisposeAsync()

@@ -1,7 +1,6 @@
 using CouponAspire.Issuance.Data;
 using CouponAspire.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace CouponAspire.Tests.Issuance;

@@ -25,35 +25,19 @@ public sealed class FcfsTests(PostgresFixture postgres)
         }
 
         await using var replayer = new ServiceFactory<CouponAspire.Consumer.Processing.CouponConsumerOptions>(
-            new Dictionary<string, string?>
+            new Dictionary<string, string?>(system.Settings)
             {
-                ["ConnectionStrings:kafka"] = system.Kafka.BootstrapServers,
                 ["ConnectionStrings:coupondb"] = replay.ConnectionString,
                 ["Aspire:Confluent:Kafka:Consumer:Config:GroupId"] = $"replay-{Guid.NewGuid():N}",
-                ["Logging:LogLevel:Default"] = "Warning",
             },
             TestContext.Current.TestOutputHelper);
         _ = replayer.Services;
         var logged = system.ReadRequestLog().Count;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (await replay.ScalarAsync<long>("SELECT count(*) FROM request_outcomes") < logged && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
+        await Eventually.HoldsAsync(async () => await replay.ScalarAsync<long>("SELECT count(*) FROM request_outcomes") >= logged, TimeSpan.FromSeconds(60));
 
         (await HoldersAsync(replay)).ShouldBe(winners);
     }
 
-    private static async Task<List<(long PolicyId, long UserId)>> HoldersAsync(TestDatabase database)
-    {
-        await using var command = database.DataSource.CreateCommand("SELECT policy_id, user_id FROM coupons ORDER BY policy_id, user_id");
-        await using var reader = await command.ExecuteReaderAsync();
-        var holders = new List<(long, long)>();
-        while (await reader.ReadAsync())
-        {
-            holders.Add((reader.GetInt64(0), reader.GetInt64(1)));
-        }
-
-        return holders;
-    }
+    private static Task<List<(long PolicyId, long UserId)>> HoldersAsync(TestDatabase database) =>
+        database.ListAsync("SELECT policy_id, user_id FROM coupons ORDER BY policy_id, user_id", row => (row.GetInt64(0), row.GetInt64(1)));
 }

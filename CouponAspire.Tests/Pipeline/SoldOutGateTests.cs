@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using Confluent.Kafka;
 using CouponAspire.Issuance.Contracts;
 using CouponAspire.Tests.Infrastructure;
 
@@ -27,13 +26,11 @@ public sealed class SoldOutGateTests(PostgresFixture postgres)
         var logEnd = LogEnd(system, partition);
 
         // Within the gate's refresh interval (200 ms) every instance refuses.
-        HttpResponseMessage refused;
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        do
-        {
-            refused = await system.SendRequestAsync(policy, userId: 99);
-        }
-        while (refused.StatusCode == HttpStatusCode.Accepted && DateTime.UtcNow < deadline && await Delay());
+        HttpResponseMessage refused = null!;
+        await Eventually.HoldsAsync(
+            async () => (refused = await system.SendRequestAsync(policy, userId: 99)).StatusCode != HttpStatusCode.Accepted,
+            TimeSpan.FromSeconds(5),
+            TimeSpan.FromMilliseconds(50));
 
         var acceptedWhileLearning = LogEnd(system, partition) - logEnd;
         refused.StatusCode.ShouldBe(HttpStatusCode.Conflict);
@@ -48,15 +45,5 @@ public sealed class SoldOutGateTests(PostgresFixture postgres)
         LogEnd(system, partition).ShouldBe(logEnd + acceptedWhileLearning, "nothing is published once the gate knows");
     }
 
-    private static async Task<bool> Delay()
-    {
-        await Task.Delay(50);
-        return true;
-    }
-
-    private static long LogEnd(CouponSystem system, int partition)
-    {
-        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = system.Kafka.BootstrapServers, GroupId = "watermarks" }).Build();
-        return consumer.QueryWatermarkOffsets(new TopicPartition(CouponTopics.Requests, partition), TimeSpan.FromSeconds(5)).High.Value;
-    }
+    private static long LogEnd(CouponSystem system, int partition) => KafkaLog.End(system.Kafka.BootstrapServers, CouponTopics.Requests, partition);
 }

@@ -106,15 +106,8 @@ public sealed class TelemetryTests(PostgresFixture postgres)
         return snapshot;
     }
 
-    private static async Task WaitForAsync(Func<bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!done())
-        {
-            DateTime.UtcNow.ShouldBeLessThan(deadline, "the telemetry did not arrive in time");
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
-    }
+    private static async Task WaitForAsync(Func<bool> done) =>
+        (await Eventually.HoldsAsync(done, TimeSpan.FromSeconds(20))).ShouldBeTrue("the telemetry did not arrive in time");
 
     /// <summary>A list the exporters of several hosts may add to at once.</summary>
     private sealed class LockedList<T> : ICollection<T>
