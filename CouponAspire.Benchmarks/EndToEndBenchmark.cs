@@ -86,71 +86,48 @@ internal static class EndToEndBenchmark
 
     private static async Task<RunResult> RunOnceAsync(string serverConnection, IssuanceStrategy strategy, HotPolicyStream stream, CancellationToken cancellationToken)
     {
-        var database = $"e2e_{strategy.ToString().ToLowerInvariant()}_{Guid.NewGuid():N}";
-        await Sql.ExecuteAsync(serverConnection, $"CREATE DATABASE \"{database}\"", cancellationToken);
-        var connectionString = new NpgsqlConnectionStringBuilder(serverConnection) { Database = database }.ConnectionString;
+        await using var database = await HotPolicyDatabase.CreateAsync(serverConnection, $"e2e_{strategy.ToString().ToLowerInvariant()}", stream, cancellationToken);
+        var dataSource = database.DataSource;
         using var kafka = MockKafkaCluster.Start(brokers: 1);
         kafka.CreateTopic(CouponTopics.Requests, 1);
         kafka.CreateTopic(CouponTopics.DeadLetters, 1);
-        ServiceProcess? consumer = null;
-        try
+        await using var consumer = await StartConsumerAsync(kafka.BootstrapServers, database.ConnectionString, strategy, cancellationToken);
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
         {
-            await using var dataSource = NpgsqlDataSource.Create(connectionString);
-            await using (var context = CouponDatabase.CreateContext(dataSource))
-            {
-                await CouponDatabase.MigrateAsync(dataSource, context, cancellationToken);
-                context.Policies.Add(new CouponPolicy { Name = "Hot policy", TotalQuantity = stream.Quantity, CreatedAt = DateTimeOffset.UtcNow });
-                await context.SaveChangesAsync(cancellationToken);
-            }
+            BootstrapServers = kafka.BootstrapServers,
+            Acks = Acks.All,
+            EnableIdempotence = true,
+            LingerMs = 2,
+        }).Build();
 
-            consumer = await StartConsumerAsync(kafka.BootstrapServers, connectionString, strategy, cancellationToken);
-            using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
-            {
-                BootstrapServers = kafka.BootstrapServers,
-                Acks = Acks.All,
-                EnableIdempotence = true,
-                LingerMs = 2,
-            }).Build();
+        // The group has joined and the process is warm once a request for a policy that does not exist is decided.
+        await PublishAsync(producer, [new IssuanceRequest(Guid.NewGuid(), WarmUpPolicy, 1, 0, 0, DateTimeOffset.UtcNow)]);
+        await WaitForOutcomesAsync(dataSource, WarmUpPolicy, 1, TimeSpan.FromSeconds(60), cancellationToken);
 
-            // Each request is stamped when it is handed to the producer. The group has joined and the process is warm once a request for a policy that does not exist is decided.
-            await PublishAsync(producer, [new IssuanceRequest(Guid.NewGuid(), WarmUpPolicy, 1, 0, 0, DateTimeOffset.UtcNow)]);
-            await WaitForOutcomesAsync(dataSource, WarmUpPolicy, 1, TimeSpan.FromSeconds(60), cancellationToken);
+        var clock = Stopwatch.StartNew();
+        await PublishAsync(producer, stream.Requests);
+        var published = clock.Elapsed;
+        await WaitForOutcomesAsync(dataSource, 1, stream.Requests.Count, TimeSpan.FromMinutes(10), cancellationToken);
+        clock.Stop();
 
-            var clock = Stopwatch.StartNew();
-            await PublishAsync(producer, stream.Requests);
-            var published = clock.Elapsed;
-            await WaitForOutcomesAsync(dataSource, 1, stream.Requests.Count, TimeSpan.FromMinutes(10), cancellationToken);
-            clock.Stop();
-
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await using var command = new NpgsqlCommand(
-                """
-                SELECT request_id, outcome, extract(epoch FROM decided_at - requested_at) * 1000
-                FROM request_outcomes WHERE policy_id = 1
-                """, connection);
-            var outcomes = new Dictionary<Guid, string>(stream.Requests.Count);
-            var latencies = new List<double>(stream.Requests.Count);
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-            {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    outcomes[reader.GetGuid(0)] = reader.GetString(1);
-                    latencies.Add((double)reader.GetDecimal(2));
-                }
-            }
-
-            return new RunResult(clock.Elapsed, published, Statistics.Percentile(latencies, 0.50), Statistics.Percentile(latencies, 0.99), outcomes);
-        }
-        finally
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT request_id, outcome, extract(epoch FROM decided_at - requested_at) * 1000
+            FROM request_outcomes WHERE policy_id = 1
+            """, connection);
+        var outcomes = new Dictionary<Guid, string>(stream.Requests.Count);
+        var latencies = new List<double>(stream.Requests.Count);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            if (consumer is not null)
+            while (await reader.ReadAsync(cancellationToken))
             {
-                await consumer.DisposeAsync();
+                outcomes[reader.GetGuid(0)] = reader.GetString(1);
+                latencies.Add((double)reader.GetDecimal(2));
             }
-
-            NpgsqlConnection.ClearAllPools();
-            await Sql.ExecuteAsync(serverConnection, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", CancellationToken.None);
         }
+
+        return new RunResult(clock.Elapsed, published, Statistics.Percentile(latencies, 0.50), Statistics.Percentile(latencies, 0.99), outcomes);
     }
 
     private static async Task<ServiceProcess> StartConsumerAsync(string bootstrap, string connectionString, IssuanceStrategy strategy, CancellationToken cancellationToken)
@@ -159,24 +136,21 @@ internal static class EndToEndBenchmark
         var consumer = ServiceProcess.Start(
             "consumer",
             LocalPorts.ServiceAssembly(typeof(EndToEndBenchmark).Assembly, "ConsumerAssembly"),
-            new Dictionary<string, string?>
+            new Dictionary<string, string?>(MockKafkaCluster.ConsumerSettings(fetchWaitMaxMs: 10))
             {
                 ["ASPNETCORE_URLS"] = url.ToString(),
-                ["ConnectionStrings__kafka"] = bootstrap,
-                ["ConnectionStrings__coupondb"] = connectionString,
-                ["CouponEvents__Partitions"] = "1",
-                ["Issuance__Strategy"] = strategy.ToString(),
-                ["Aspire__Confluent__Kafka__Consumer__Config__SessionTimeoutMs"] = "6000",
-                ["Aspire__Confluent__Kafka__Consumer__Config__HeartbeatIntervalMs"] = "500",
-                // The mock's Fetch always waits fetch.wait.max.ms, even when data is there (a real broker answers at once).
-                ["Aspire__Confluent__Kafka__Consumer__Config__FetchWaitMaxMs"] = "10",
-                ["Logging__LogLevel__Default"] = "Warning",
+                ["ConnectionStrings:kafka"] = bootstrap,
+                ["ConnectionStrings:coupondb"] = connectionString,
+                ["CouponEvents:Partitions"] = "1",
+                ["Issuance:Strategy"] = strategy.ToString(),
+                ["Logging:LogLevel:Default"] = "Warning",
             },
-            line => Console.WriteLine($"  [consumer] {line}"));
+            line => Console.WriteLine("  " + line));
         await consumer.WaitUntilHealthyAsync(new Uri(url, "/health"), TimeSpan.FromSeconds(60), cancellationToken);
         return consumer;
     }
 
+    /// <summary>Publishes the requests, each stamped when it is handed to the producer, and waits for every acknowledgement.</summary>
     private static async Task PublishAsync(IProducer<string, byte[]> producer, IReadOnlyList<IssuanceRequest> requests)
     {
         var acknowledged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

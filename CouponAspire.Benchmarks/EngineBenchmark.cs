@@ -68,34 +68,17 @@ internal static class EngineBenchmark
     private static async Task<(TimeSpan Elapsed, IssuanceOutcome[] Outcomes)> RunOnceAsync(
         string serverConnection, IssuanceStrategy strategy, HotPolicyStream stream, int batchSize, CancellationToken cancellationToken)
     {
-        var database = $"bench_{strategy.ToString().ToLowerInvariant()}_{Guid.NewGuid():N}";
-        await Sql.ExecuteAsync(serverConnection, $"CREATE DATABASE \"{database}\"", cancellationToken);
-        try
+        await using var database = await HotPolicyDatabase.CreateAsync(serverConnection, $"bench_{strategy.ToString().ToLowerInvariant()}", stream, cancellationToken);
+        var engine = IssuanceEngineRegistration.Create(strategy, database.DataSource, TimeProvider.System);
+        var outcomes = new List<IssuanceOutcome>(stream.Requests.Count);
+        var clock = Stopwatch.StartNew();
+        foreach (var batch in stream.Requests.Chunk(batchSize))
         {
-            await using var dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(serverConnection) { Database = database }.ConnectionString);
-            await using (var context = CouponDatabase.CreateContext(dataSource))
-            {
-                await CouponDatabase.MigrateAsync(dataSource, context, cancellationToken);
-                context.Policies.Add(new CouponPolicy { Name = "Hot policy", TotalQuantity = stream.Quantity, CreatedAt = DateTimeOffset.UtcNow });
-                await context.SaveChangesAsync(cancellationToken);
-            }
-
-            var engine = IssuanceEngineRegistration.Create(strategy, dataSource, TimeProvider.System);
-            var outcomes = new List<IssuanceOutcome>(stream.Requests.Count);
-            var clock = Stopwatch.StartNew();
-            foreach (var batch in stream.Requests.Chunk(batchSize))
-            {
-                var decisions = await engine.DecideAsync(batch, cancellationToken);
-                outcomes.AddRange(decisions.Select(d => d.Outcome));
-            }
-
-            clock.Stop();
-            return (clock.Elapsed, outcomes.ToArray());
+            var decisions = await engine.DecideAsync(batch, cancellationToken);
+            outcomes.AddRange(decisions.Select(d => d.Outcome));
         }
-        finally
-        {
-            NpgsqlConnection.ClearAllPools();
-            await Sql.ExecuteAsync(serverConnection, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", CancellationToken.None);
-        }
+
+        clock.Stop();
+        return (clock.Elapsed, outcomes.ToArray());
     }
 }

@@ -2,9 +2,9 @@ using System.CommandLine;
 using CouponAspire.Benchmarks;
 using CouponAspire.Issuance.Engine;
 
-var requests = new Option<int>("--requests") { Description = "Requests in the stream for the hot policy.", DefaultValueFactory = _ => 10_000 };
+var requests = RequestsOption();
 var batchSize = new Option<int>("--batch-size") { Description = "Requests per batch handed to the engine (the consumer's maximum batch).", DefaultValueFactory = _ => 500 };
-var rounds = new Option<int>("--rounds") { Description = "Rounds per strategy; the median is reported.", DefaultValueFactory = _ => 3 };
+var rounds = RoundsOption();
 var connection = new Option<string?>("--connection")
 {
     Description = "Connection string of a PostgreSQL server where databases may be created. Default: a throwaway server from the local binaries, with PostgreSQL's default durability.",
@@ -26,8 +26,8 @@ var baseline = new Command("baseline-server", "A bare Kestrel endpoint at the AP
 baseline.SetAction((result, cancellationToken) => BaselineServer.RunAsync(result.GetValue(port), cancellationToken));
 root.Subcommands.Add(baseline);
 
-var e2eRequests = new Option<int>("--requests") { Description = "Requests in the stream for the hot policy.", DefaultValueFactory = _ => 10_000 };
-var e2eRounds = new Option<int>("--rounds") { Description = "Rounds per strategy; the median is reported.", DefaultValueFactory = _ => 3 };
+var e2eRequests = RequestsOption();
+var e2eRounds = RoundsOption();
 var e2eStrategy = new Option<IssuanceStrategy?>("--strategy") { Description = "Run only this strategy (for profiling one path); no ratio then." };
 var endToEnd = new Command(
     "end-to-end",
@@ -40,3 +40,8 @@ root.Subcommands.Add(endToEnd);
 
 // The end-to-end benchmark stops its consumer process and PostgreSQL on Ctrl+C; give it the time (the default is 2 s).
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
+
+// The engine and the end-to-end benchmark take the same stream and rounds.
+static Option<int> RequestsOption() => new("--requests") { Description = "Requests in the stream for the hot policy.", DefaultValueFactory = _ => 10_000 };
+
+static Option<int> RoundsOption() => new("--rounds") { Description = "Rounds per strategy; the median is reported.", DefaultValueFactory = _ => 3 };

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using CouponAspire.LocalInfrastructure;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 
@@ -16,7 +17,7 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
         try
         {
             var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
-            var target = Target.Resolve(options, configuration, Target.LocalRunDirectory());
+            var target = Target.Resolve(options, configuration, LocalRunState.Directory());
             return await new FlashSaleRunner(settings, target).RunAsync(cancellationToken);
         }
         catch (CannotRunException e)

@@ -17,15 +17,15 @@ internal sealed record Target(Uri Api, DevelopmentTokens Tokens, string ApiSourc
 
     public static Target Resolve(TargetOptions options, IConfiguration configuration, string localRunDirectory)
     {
-        var localApi = ReadLocalRun(localRunDirectory, "api-url");
-        var localKey = ReadLocalRun(localRunDirectory, "signing-key");
+        var localApi = LocalRunState.Read(localRunDirectory, LocalRunState.ApiUrlFile);
+        var localKey = LocalRunState.Read(localRunDirectory, LocalRunState.SigningKeyFile);
         if (options.FromLocalRun && (localApi is null || localKey is null))
         {
             throw new CannotRunException($"No api-url and signing-key in {localRunDirectory}: start the system with `dotnet run --project CouponAspire.LocalRun` first.");
         }
 
-        var (api, apiSource) = Pick(options.Api, ApiKey, localApi, "api-url");
-        var (key, keySource) = Pick(options.SigningKey, SigningKeyKey, localKey, "signing-key");
+        var (api, apiSource) = Pick(options.Api, ApiKey, localApi, LocalRunState.ApiUrlFile);
+        var (key, keySource) = Pick(options.SigningKey, SigningKeyKey, localKey, LocalRunState.SigningKeyFile);
         if (api is null || key is null)
         {
             throw new CannotRunException(
@@ -63,28 +63,5 @@ internal sealed record Target(Uri Api, DevelopmentTokens Tokens, string ApiSourc
                 ? (localRun, Path.Combine(localRunDirectory, localRunFile))
                 : (configured, $"configuration {configurationKey}");
         }
-    }
-
-    /// <summary><c>.localrun/</c> at the root of the repository this tool runs in (or below the current directory's).</summary>
-    public static string LocalRunDirectory()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(Path.Combine(directory.FullName, "CouponAspire.sln")))
-                {
-                    return Path.Combine(directory.FullName, ".localrun");
-                }
-            }
-        }
-
-        return Path.Combine(Directory.GetCurrentDirectory(), ".localrun");
-    }
-
-    private static string? ReadLocalRun(string directory, string file)
-    {
-        var path = Path.Combine(directory, file);
-        return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
     }
 }

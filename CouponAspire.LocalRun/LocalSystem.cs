@@ -52,44 +52,36 @@ internal static class LocalSystem
             }
 
             var tokens = new DevelopmentTokens(DevelopmentTokens.NewSigningKey());
-            var common = new Dictionary<string, string?>
+            var common = new Dictionary<string, string?>(tokens.ApiSettings().Concat(mockKafka is null ? [] : MockKafkaCluster.ConsumerSettings(fetchWaitMaxMs: 10)))
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Development",
-                ["ConnectionStrings__kafka"] = bootstrap,
-                ["ConnectionStrings__coupondb"] = database,
-                ["CouponEvents__Partitions"] = settings.Partitions.ToString(CultureInfo.InvariantCulture),
-                // Groups settle in seconds (librdkafka's mock holds a rebalance for up to a session timeout).
-                ["Aspire__Confluent__Kafka__Consumer__Config__SessionTimeoutMs"] = "6000",
-                ["Aspire__Confluent__Kafka__Consumer__Config__HeartbeatIntervalMs"] = "500",
-                // The mock's Fetch does not return when data arrives; it always waits fetch.wait.max.ms (a real broker returns at once).
-                ["Aspire__Confluent__Kafka__Consumer__Config__FetchWaitMaxMs"] = mockKafka is null ? null : "10",
-                ["Issuance__Strategy"] = settings.Strategy,
-                ["Logging__LogLevel__Default"] = settings.LogLevel,
+                ["ConnectionStrings:kafka"] = bootstrap,
+                ["ConnectionStrings:coupondb"] = database,
+                ["CouponEvents:Partitions"] = settings.Partitions.ToString(CultureInfo.InvariantCulture),
+                ["Issuance:Strategy"] = settings.Strategy,
+                ["Logging:LogLevel:Default"] = settings.LogLevel,
             };
-            foreach (var (key, value) in tokens.ApiSettings())
-            {
-                common[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-            }
 
             var apiUrl = new Uri($"http://127.0.0.1:{settings.ApiPort}");
             var api = ServiceProcess.Start("api", AssemblyPath("ApiAssembly"), With(common, ("ASPNETCORE_URLS", apiUrl.ToString()), ("OTEL_SERVICE_NAME", "api")), Console.WriteLine);
             services.Add(api);
-            var consumerUrls = new List<Uri>();
+            var consumers = new List<(ServiceProcess Process, Uri Url)>();
             for (var i = 1; i <= settings.Consumers; i++)
             {
                 var url = new Uri($"http://127.0.0.1:{LocalPorts.Free()}");
-                consumerUrls.Add(url);
-                services.Add(ServiceProcess.Start(
+                var consumer = ServiceProcess.Start(
                     $"consumer-{i}",
                     AssemblyPath("ConsumerAssembly"),
                     With(common, ("ASPNETCORE_URLS", url.ToString()), ("OTEL_SERVICE_NAME", "consumer"), ("OTEL_RESOURCE_ATTRIBUTES", $"service.instance.id=consumer-{i}")),
-                    Console.WriteLine));
+                    Console.WriteLine);
+                services.Add(consumer);
+                consumers.Add((consumer, url));
             }
 
             await api.WaitUntilHealthyAsync(new Uri(apiUrl, "/health"), TimeSpan.FromSeconds(60), cancellationToken);
-            for (var i = 0; i < consumerUrls.Count; i++)
+            foreach (var (consumer, url) in consumers)
             {
-                await services[i + 1].WaitUntilHealthyAsync(new Uri(consumerUrls[i], "/health"), TimeSpan.FromSeconds(60), cancellationToken);
+                await consumer.WaitUntilHealthyAsync(new Uri(url, "/health"), TimeSpan.FromSeconds(60), cancellationToken);
             }
 
             if (mockKafka is not null && settings.Consumers > 0)
@@ -99,8 +91,9 @@ internal static class LocalSystem
             }
 
             var admin = tokens.ForAdmin(TimeSpan.FromDays(1));
-            var stateDirectory = WriteState(apiUrl, tokens, admin);
-            PrintSummary(settings, apiUrl, consumerUrls, bootstrap, mockKafka is not null, database, postgresServer is not null, tokens, stateDirectory);
+            var stateDirectory = LocalRunState.Directory();
+            LocalRunState.Write(stateDirectory, apiUrl, tokens.SigningKey, admin);
+            PrintSummary(settings, apiUrl, consumers.Select(c => c.Url).ToList(), bootstrap, mockKafka is not null, database, postgresServer is not null, tokens, stateDirectory);
 
             await Task.Delay(Timeout.Infinite, cancellationToken);
             return 0;
@@ -138,17 +131,6 @@ internal static class LocalSystem
         }
 
         return new NpgsqlConnectionStringBuilder(serverConnection) { Database = name }.ConnectionString;
-    }
-
-    /// <summary>Writes the API's address and development credentials to <c>.localrun/</c> at the repository root, for scripts.</summary>
-    private static string WriteState(Uri apiUrl, DevelopmentTokens tokens, string adminToken)
-    {
-        var directory = Path.Combine(RepositoryRoot(), ".localrun");
-        Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, "api-url"), apiUrl.ToString().TrimEnd('/'));
-        File.WriteAllText(Path.Combine(directory, "signing-key"), tokens.SigningKey);
-        File.WriteAllText(Path.Combine(directory, "admin.token"), adminToken);
-        return directory;
     }
 
     private static void PrintSummary(
@@ -189,19 +171,6 @@ internal static class LocalSystem
     }
 
     private static string AssemblyPath(string key) => LocalPorts.ServiceAssembly(typeof(LocalSystem).Assembly, key);
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "CouponAspire.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        return Directory.GetCurrentDirectory();
-    }
 
     private static void Say(string message) => Console.WriteLine($"[local-run] {message}");
 }

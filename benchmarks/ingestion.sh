@@ -15,20 +15,17 @@ THREADS=${THREADS:-2}
 BASELINE_PORT=${BASELINE_PORT:-5070}
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
-dotnet build -c Release CouponAspire.WithoutAspire.slnf -nologo -v q >/dev/null
+dotnet build -c Release CouponAspire.WithoutAspire.slnf -nologo -v q
+source scripts/local-system.sh
 
 cleanup() {
-  [ -n "${system_pid:-}" ] && kill -TERM "$system_pid" 2>/dev/null && wait "$system_pid" 2>/dev/null || true
-  [ -n "${baseline_pid:-}" ] && kill -TERM "$baseline_pid" 2>/dev/null && wait "$baseline_pid" 2>/dev/null || true
+  [ -n "${local_system_pid:-}" ] && stop_process "$local_system_pid"
+  [ -n "${baseline_pid:-}" ] && stop_process "$baseline_pid"
 }
 trap cleanup EXIT
 
 # The system without consumers: ingestion only (the consumers' work is measured by the end-to-end benchmark).
-rm -f .localrun/admin.token
-dotnet CouponAspire.LocalRun/bin/Release/net10.0/CouponAspire.LocalRun.dll --consumers 0 --log-level Warning > /tmp/couponaspire-ingestion-system.log 2>&1 &
-system_pid=$!
-for _ in $(seq 1 120); do [ -s .localrun/admin.token ] && break; sleep 1; done
-[ -s .localrun/admin.token ] || { echo "The system did not start; see /tmp/couponaspire-ingestion-system.log" >&2; exit 1; }
+start_local_system /tmp/couponaspire-ingestion-system.log --consumers 0 --log-level Warning
 api=$(cat .localrun/api-url)
 export TOKEN
 TOKEN=$(cat .localrun/admin.token)
@@ -53,7 +50,8 @@ api_rates=(); baseline_rates=()
 for round in $(seq 1 "$ROUNDS"); do
   b=$(run "$DURATION" "$baseline"); a=$(run "$DURATION" "$api")
   baseline_rates+=("$(echo "$b" | rate)"); api_rates+=("$(echo "$a" | rate)")
-  echo "round $round: baseline $(echo "$b" | rate) req/s, api $(echo "$a" | rate) req/s (non-2xx: $(echo "$a" | errors | sed 's/^$/0/'))"
+  non2xx=$(echo "$a" | errors)
+  echo "round $round: baseline $(echo "$b" | rate) req/s, api $(echo "$a" | rate) req/s (non-2xx: ${non2xx:-0})"
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
