@@ -27,7 +27,6 @@ public static class KafkaClientExtensions
     {
         var config = ReadConfig(builder.Configuration, new ProducerConfig(), ProducerSection, connectionName);
         configure?.Invoke(config);
-        builder.Services.AddSingleton(config);
         AddKafkaCommon(builder, config);
         builder.Services.AddSingleton(services => new ProducerBuilder<TKey, TValue>(config)
             .SetLogHandler(LogTo<IProducer<TKey, TValue>>(services))

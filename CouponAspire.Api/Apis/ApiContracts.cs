@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CouponAspire.Issuance.Engine;
 
 namespace CouponAspire.Api.Apis;
 
@@ -48,6 +49,9 @@ public static class RequestStatuses
     public const string Pending = "Pending";
     public const string Issued = "Issued";
     public const string Rejected = "Rejected";
+
+    /// <summary>The status of a decided request.</summary>
+    public static string Of(IssuanceOutcome outcome) => outcome == IssuanceOutcome.Issued ? Issued : Rejected;
 }
 
 /// <summary>Serialization code for the contract, generated at build time rather than reflected on per type at run time.</summary>

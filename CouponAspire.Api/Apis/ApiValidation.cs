@@ -7,7 +7,7 @@ namespace CouponAspire.Api.Apis;
 internal static class ApiValidation
 {
     /// <summary>Ids of policies, users and coupons are positive 64-bit integers, written in plain decimal digits.</summary>
-    public static bool TryParseId(string value, out long id) =>
+    public static bool TryParseId(string? value, out long id) =>
         long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out id) && id > 0;
 
     public static ValidationProblem InvalidId(string field) =>
@@ -15,6 +15,4 @@ internal static class ApiValidation
 
     public static ValidationProblem Problem(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
-
-    public static ValidationProblem Problem(Dictionary<string, string[]> errors) => TypedResults.ValidationProblem(errors);
 }

@@ -32,7 +32,7 @@ public static class CouponPoliciesApi
         var errors = Validate(body);
         if (errors.Count > 0)
         {
-            return ApiValidation.Problem(errors);
+            return TypedResults.ValidationProblem(errors);
         }
 
         var policy = new CouponPolicy

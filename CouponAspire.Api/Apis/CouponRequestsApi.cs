@@ -77,7 +77,7 @@ public static partial class CouponRequestsApi
         var request = new CouponRequested(Guid.CreateVersion7(requestedAt), id, userId, requestedAt);
 
         // The receipt is written while the request is published, so that the 202 need not wait for it as well.
-        var receipt = services.Ledger.RecordReceiptAsync(new RequestReceipt { RequestId = request.RequestId, PolicyId = id, UserId = userId, RequestedAt = requestedAt });
+        var receipt = services.Ledger.RecordReceiptAsync(request);
         var published = await services.Publisher.PublishAsync(request);
         if (!published.Accepted)
         {
@@ -107,7 +107,7 @@ public static partial class CouponRequestsApi
                     id,
                     decided.PolicyId,
                     decided.UserId,
-                    decided.Outcome == IssuanceOutcome.Issued ? RequestStatuses.Issued : RequestStatuses.Rejected,
+                    RequestStatuses.Of(decided.Outcome),
                     decided.Outcome == IssuanceOutcome.Issued ? null : decided.Outcome.ToString(),
                     decided.CouponId,
                     decided.RequestedAt,
@@ -146,7 +146,7 @@ public static partial class CouponRequestsApi
                 services.Metrics.Accepted();
                 return TypedResults.Accepted(
                     $"/api/coupon-requests/{request.RequestId}",
-                    new CouponRequestAccepted(request.RequestId, outcome == IssuanceOutcome.Issued ? RequestStatuses.Issued : RequestStatuses.Rejected));
+                    new CouponRequestAccepted(request.RequestId, RequestStatuses.Of(outcome)));
             }
         }
         catch (Exception e) when ((e is NpgsqlException or TimeoutException) && published.PossiblyPersisted)

@@ -18,7 +18,7 @@ internal sealed class ApiMetrics
     public void Accepted() => _accepted.Add(1);
 
     /// <param name="reason">
-    /// <c>Invalid</c>, <c>PolicyNotFound</c>, <c>PolicyNotOpen</c>, <c>SoldOut</c>, <c>BrokerUnavailable</c>, <c>DatabaseUnavailable</c>.
+    /// <c>Invalid</c>, <c>Forbidden</c>, <c>RateLimited</c>, <c>PolicyNotFound</c>, <c>PolicyNotOpen</c>, <c>SoldOut</c>, <c>BrokerUnavailable</c>.
     /// </param>
     public void Rejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("coupon.rejection.reason", reason));
 }

@@ -34,8 +34,22 @@ internal static class ApiSecurity
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.AddPolicy(CouponApiOptions.PerUserRateLimit, PerUser);
             limiter.OnRejected = OnRejectedAsync;
+        });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<CouponApiOptions>>((limiter, api) =>
+        {
+            // Read once: a user's bucket is made the first time the user is seen.
+            var limits = api.Value.RateLimit;
+            var bucket = new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = limits.Burst,
+                TokensPerPeriod = limits.PermitsPerSecond,
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            };
+            Func<string, TokenBucketRateLimiterOptions> bucketOf = _ => bucket;
+            limiter.AddPolicy(CouponApiOptions.PerUserRateLimit, context => PerUser(context, bucketOf));
         });
         return services;
     }
@@ -44,7 +58,7 @@ internal static class ApiSecurity
     /// One token bucket per user (the token's subject): a burst, then a steady rate. Administrators — trusted
     /// callers acting for many users — are not limited here.
     /// </summary>
-    private static RateLimitPartition<string> PerUser(HttpContext context)
+    private static RateLimitPartition<string> PerUser(HttpContext context, Func<string, TokenBucketRateLimiterOptions> bucketOf)
     {
         if (context.User.IsAdmin())
         {
@@ -52,15 +66,7 @@ internal static class ApiSecurity
         }
 
         var key = context.User.FindFirstValue(CallerIdentity.SubjectClaim) ?? context.Connection.RemoteIpAddress?.ToString() ?? "anonymous";
-        var limits = context.RequestServices.GetRequiredService<IOptions<CouponApiOptions>>().Value.RateLimit;
-        return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = limits.Burst,
-            TokensPerPeriod = limits.PermitsPerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        });
+        return RateLimitPartition.GetTokenBucketLimiter(key, bucketOf);
     }
 
     private static async ValueTask OnRejectedAsync(OnRejectedContext context, CancellationToken cancellationToken)

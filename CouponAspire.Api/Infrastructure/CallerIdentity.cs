@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Security.Claims;
+using CouponAspire.Api.Apis;
 
 namespace CouponAspire.Api.Infrastructure;
 
@@ -18,7 +18,7 @@ public static class CallerIdentity
 
     /// <summary>The caller's user id, when the token's subject is one.</summary>
     public static long? UserId(this ClaimsPrincipal caller) =>
-        long.TryParse(caller.FindFirstValue(SubjectClaim), NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0 ? id : null;
+        ApiValidation.TryParseId(caller.FindFirstValue(SubjectClaim), out var id) ? id : null;
 
     /// <summary>A caller may see what belongs to <paramref name="userId"/> when it is that user, or an administrator.</summary>
     public static bool MayActFor(this ClaimsPrincipal caller, long userId) => caller.IsAdmin() || caller.UserId() == userId;

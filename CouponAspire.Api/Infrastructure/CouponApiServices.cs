@@ -3,8 +3,6 @@ using Confluent.Kafka;
 using CouponAspire.Api.Apis;
 using CouponAspire.Issuance;
 using CouponAspire.Issuance.Data;
-using CouponAspire.Issuance.Messaging;
-using Microsoft.AspNetCore.Routing;
 
 namespace CouponAspire.Api.Infrastructure;
 

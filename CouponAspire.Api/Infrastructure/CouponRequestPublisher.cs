@@ -5,8 +5,7 @@ namespace CouponAspire.Api.Infrastructure;
 
 /// <summary>What the broker said about a publish.</summary>
 /// <param name="PossiblyPersisted">On failure: the broker may have written it anyway (a timeout after sending).</param>
-/// <param name="Offset">Null when the broker acknowledged without an offset (the producer's retry of a message already written).</param>
-public sealed record PublishResult(bool Accepted, int Partition, long? Offset, Error? Error, bool PossiblyPersisted);
+public sealed record PublishResult(bool Accepted, Error? Error, bool PossiblyPersisted);
 
 /// <summary>
 /// Publishes <see cref="CouponRequested"/> to <c>coupon-events</c>, keyed by policy id, and waits for the broker's
@@ -32,13 +31,13 @@ internal sealed class CouponRequestPublisher(IProducer<string, byte[]> producer,
             var delivered = await producer.ProduceAsync(CouponTopics.Requests, message, CancellationToken.None);
             KafkaTracing.SetPublished(activity, delivered.TopicPartitionOffset);
             metrics.RecordPublished(CouponTopics.Requests, time.GetElapsedTime(started));
-            return new PublishResult(true, delivered.Partition.Value, delivered.Offset == Offset.Unset ? null : delivered.Offset.Value, null, false);
+            return new PublishResult(true, null, false);
         }
         catch (ProduceException<string, byte[]> e)
         {
             KafkaTracing.SetFailed(activity, e.Error);
             metrics.RecordPublished(CouponTopics.Requests, time.GetElapsedTime(started), e.Error);
-            return new PublishResult(false, -1, -1, e.Error, e.DeliveryResult.Status != PersistenceStatus.NotPersisted);
+            return new PublishResult(false, e.Error, e.DeliveryResult.Status != PersistenceStatus.NotPersisted);
         }
     }
 }

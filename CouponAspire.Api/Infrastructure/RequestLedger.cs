@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using CouponAspire.Issuance.Contracts;
-using CouponAspire.Issuance.Data;
 using CouponAspire.Issuance.Engine;
 using Npgsql;
 
@@ -16,14 +15,14 @@ internal sealed partial class RequestLedger(NpgsqlDataSource dataSource, TimePro
     private const int MaxBatch = 1000;
     private static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(1);
 
-    private readonly Channel<(RequestReceipt Receipt, TaskCompletionSource Written)> _receipts =
-        Channel.CreateUnbounded<(RequestReceipt, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(CouponRequested Request, TaskCompletionSource Written)> _receipts =
+        Channel.CreateUnbounded<(CouponRequested, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
 
-    /// <summary>Completes when the receipt is committed.</summary>
-    public Task RecordReceiptAsync(RequestReceipt receipt)
+    /// <summary>Writes the request's receipt (a row of <c>request_receipts</c>); completes when it is committed.</summary>
+    public Task RecordReceiptAsync(CouponRequested request)
     {
         var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return _receipts.Writer.TryWrite((receipt, written))
+        return _receipts.Writer.TryWrite((request, written))
             ? written.Task
             : Task.FromException(new InvalidOperationException("The service is stopping."));
     }
@@ -65,7 +64,7 @@ internal sealed partial class RequestLedger(NpgsqlDataSource dataSource, TimePro
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<(RequestReceipt Receipt, TaskCompletionSource Written)>(MaxBatch);
+        var batch = new List<(CouponRequested Request, TaskCompletionSource Written)>(MaxBatch);
         while (await _receipts.Reader.WaitToReadAsync(CancellationToken.None))
         {
             // Let a batch gather: the publish that runs meanwhile takes longer than this, so no request waits for it.
@@ -77,7 +76,7 @@ internal sealed partial class RequestLedger(NpgsqlDataSource dataSource, TimePro
 
             try
             {
-                await InsertAsync(batch.Select(b => b.Receipt).ToArray());
+                await InsertAsync(batch);
                 batch.ForEach(b => b.Written.TrySetResult());
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
@@ -90,17 +89,26 @@ internal sealed partial class RequestLedger(NpgsqlDataSource dataSource, TimePro
         }
     }
 
-    private async Task InsertAsync(RequestReceipt[] receipts)
+    private async Task InsertAsync(List<(CouponRequested Request, TaskCompletionSource Written)> batch)
     {
+        var ids = new Guid[batch.Count];
+        var policies = new long[batch.Count];
+        var users = new long[batch.Count];
+        var requestedAt = new DateTimeOffset[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            (ids[i], policies[i], users[i], requestedAt[i]) = (batch[i].Request.RequestId, batch[i].Request.PolicyId, batch[i].Request.UserId, batch[i].Request.RequestedAt);
+        }
+
         await using var command = dataSource.CreateCommand("""
             INSERT INTO request_receipts (request_id, policy_id, user_id, requested_at)
             SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::timestamptz[])
             ON CONFLICT (request_id) DO NOTHING
             """);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = receipts.Select(r => r.RequestId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = receipts.Select(r => r.PolicyId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = receipts.Select(r => r.UserId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = receipts.Select(r => r.RequestedAt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = policies });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = users });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = requestedAt });
         await command.ExecuteNonQueryAsync();
     }
 
