@@ -56,7 +56,7 @@ internal sealed partial class CouponBatchProcessor(
             {
                 decisions = await engine.DecideAsync(readable.Select(r => r.Request).ToArray(), cancellationToken);
             }
-            catch (PostgresException e) when (!TransientFailures.IsTransient(e))
+            catch (PostgresException e) when (TransientFailures.IsRefusedData(e))
             {
                 // PostgreSQL refused the batch's data: find the message(s) it refuses and set only those aside.
                 LogBatchRefused(e, readable.Count);
@@ -77,7 +77,7 @@ internal sealed partial class CouponBatchProcessor(
             {
                 decisions[i] = (await engine.DecideAsync([readable[i].Request], cancellationToken))[0];
             }
-            catch (PostgresException e) when (!TransientFailures.IsTransient(e))
+            catch (PostgresException e) when (TransientFailures.IsRefusedData(e))
             {
                 using var span = KafkaTracing.StartProcess(readable[i].Message, consumer.Group, consumer.ClientId);
                 span?.SetStatus(ActivityStatusCode.Error, e.MessageText).SetTag("error.type", e.SqlState);

@@ -1,4 +1,5 @@
 using System.Net;
+using CouponAspire.Issuance.Contracts;
 using CouponAspire.LocalInfrastructure;
 using CouponAspire.Tests.Infrastructure;
 using Npgsql;
@@ -30,6 +31,29 @@ public sealed class DatabaseFaultTests(PostgresFixture postgres)
 
         healthDuringOutage.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable, "a consumer without its database is not ready");
         await Invariants.AssertAllHoldAsync(system, result.Accepted, TimeSpan.FromSeconds(120));
+    }
+
+    [Fact]
+    public async Task PostgreSQL_refusing_the_work_for_a_reason_other_than_the_data_pauses_the_consumers_and_dead_letters_nothing()
+    {
+        await using var system = await CouponSystem.StartAsync(postgres, partitions: 2, consumers: 1);
+        long[] policies = [await system.CreatePolicyAsync(20)];
+
+        // Every outcome refused as if the consumer had lost its privileges: nothing about the requests themselves is wrong.
+        await system.Database.ScalarAsync<object?>("""
+            CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'permission denied for table request_outcomes' USING ERRCODE = 'insufficient_privilege'; END $$;
+            CREATE TRIGGER refuse BEFORE INSERT ON request_outcomes FOR EACH ROW EXECUTE FUNCTION refuse();
+            """);
+        var result = await FlashSale.RunAsync(system, policies, count: 200, users: 80, concurrency: 8, seed: 41, cancellationToken: TestContext.Current.CancellationToken);
+        await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
+
+        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes")).ShouldBe(0);
+        KafkaLog.End(system.Kafka.BootstrapServers, CouponTopics.DeadLetters, 0).ShouldBe(0, "a refusal that is not about the data sets no request aside");
+
+        await system.Database.ScalarAsync<object?>("DROP TRIGGER refuse ON request_outcomes");
+        await Invariants.AssertAllHoldAsync(system, result.Accepted);
+        KafkaLog.End(system.Kafka.BootstrapServers, CouponTopics.DeadLetters, 0).ShouldBe(0);
     }
 
     [Fact]
