@@ -41,7 +41,6 @@ public static class CouponConsumerServices
             .Bind(builder.Configuration.GetSection(CouponConsumerOptions.SectionName))
             .Validate(o => o.MaxBatchSize > 0, $"{CouponConsumerOptions.SectionName}:MaxBatchSize must be positive.")
             .ValidateOnStart();
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IssuanceMetrics>();
         builder.Services.AddSingleton<DeadLetterPublisher>();
         builder.Services.AddSingleton<CouponBatchProcessor>();

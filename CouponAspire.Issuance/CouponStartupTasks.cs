@@ -18,8 +18,7 @@ public static class CouponStartupTasks
             .Validate(o => o.Partitions > 0, $"{CouponEventsOptions.SectionName}:Partitions must be positive.")
             .ValidateOnStart();
         services.AddHostedService<CouponDatabaseMigrator>();
-        services.AddSingleton<CouponTopicProvisioner>();
-        services.AddHostedService(provider => provider.GetRequiredService<CouponTopicProvisioner>());
+        services.AddHostedService<CouponTopicProvisioner>();
         return services;
     }
 }

@@ -68,9 +68,13 @@ public static class KafkaTracing
     /// A <c>{topic} process</c> span for one message, a child of the context it was published in, so that the request
     /// that published it and the decision about it are one trace.
     /// </summary>
-    public static Activity? StartProcess<TKey, TValue>(ConsumeResult<TKey, TValue> message, string consumerGroup, string? clientId, DateTimeOffset? startTime = null)
+    public static Activity? StartProcess<TKey, TValue>(ConsumeResult<TKey, TValue> message, string consumerGroup, string? clientId, DateTimeOffset? startTime = null) =>
+        StartProcess(message, ExtractContext(message.Message.Headers), consumerGroup, clientId, startTime);
+
+    /// <summary>The same, with the publish context already read from the message's headers.</summary>
+    public static Activity? StartProcess<TKey, TValue>(
+        ConsumeResult<TKey, TValue> message, ActivityContext parent, string consumerGroup, string? clientId, DateTimeOffset? startTime = null)
     {
-        var parent = ExtractContext(message.Message.Headers);
         var activity = Source.StartActivity(
             ActivityKind.Consumer,
             parent,

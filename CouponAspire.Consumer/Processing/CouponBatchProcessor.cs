@@ -25,13 +25,16 @@ internal sealed partial class CouponBatchProcessor(
     public async Task ProcessAsync(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, ConsumerIdentity consumer, CancellationToken cancellationToken)
     {
         var started = time.GetUtcNow();
-        var readable = new List<(ConsumeResult<byte[]?, byte[]?> Message, IssuanceRequest Request)>(batch.Count);
+        var readable = new List<Readable>(batch.Count);
         foreach (var message in batch)
         {
             var key = message.Message.Key is { } keyBytes ? Encoding.UTF8.GetString(keyBytes) : null;
             if (CouponRequestedCodec.TryDecode(key, message.Message.Value ?? [], out var request, out var error))
             {
-                readable.Add((message, new IssuanceRequest(request.RequestId, request.PolicyId, request.UserId, message.Partition.Value, message.Offset.Value, request.RequestedAt)));
+                readable.Add(new Readable(
+                    message,
+                    new IssuanceRequest(request.RequestId, request.PolicyId, request.UserId, message.Partition.Value, message.Offset.Value, request.RequestedAt),
+                    KafkaTracing.ExtractContext(message.Message.Headers)));
             }
             else
             {
@@ -49,7 +52,7 @@ internal sealed partial class CouponBatchProcessor(
         metrics.Batch(readable.Count);
         IReadOnlyList<IssuanceDecision?> decisions;
         using (var batchSpan = KafkaTracing.StartBatchProcess(
-            CouponTopics.Requests, consumer.Group, consumer.ClientId, readable.Select(r => KafkaTracing.ExtractContext(r.Message.Message.Headers)), readable.Count))
+            CouponTopics.Requests, consumer.Group, consumer.ClientId, readable.Select(r => r.Published), readable.Count))
         {
             batchSpan?.SetTag("coupon.issuance.strategy", engine.Strategy.ToString());
             try
@@ -68,7 +71,7 @@ internal sealed partial class CouponBatchProcessor(
     }
 
     private async Task<IReadOnlyList<IssuanceDecision?>> DecideOneByOneAsync(
-        List<(ConsumeResult<byte[]?, byte[]?> Message, IssuanceRequest Request)> readable, ConsumerIdentity consumer, CancellationToken cancellationToken)
+        List<Readable> readable, ConsumerIdentity consumer, CancellationToken cancellationToken)
     {
         var decisions = new IssuanceDecision?[readable.Count];
         for (var i = 0; i < readable.Count; i++)
@@ -79,7 +82,7 @@ internal sealed partial class CouponBatchProcessor(
             }
             catch (PostgresException e) when (TransientFailures.IsRefusedData(e))
             {
-                using var span = KafkaTracing.StartProcess(readable[i].Message, consumer.Group, consumer.ClientId);
+                using var span = KafkaTracing.StartProcess(readable[i].Message, readable[i].Published, consumer.Group, consumer.ClientId);
                 span?.SetStatus(ActivityStatusCode.Error, e.MessageText).SetTag("error.type", e.SqlState);
                 await deadLetters.PublishAsync(readable[i].Message, $"PostgreSQL refused it: {e.SqlState} {e.MessageText}", cancellationToken);
             }
@@ -89,7 +92,7 @@ internal sealed partial class CouponBatchProcessor(
     }
 
     private void Record(
-        List<(ConsumeResult<byte[]?, byte[]?> Message, IssuanceRequest Request)> readable,
+        List<Readable> readable,
         IReadOnlyList<IssuanceDecision?> decisions,
         DateTimeOffset started,
         ConsumerIdentity consumer)
@@ -103,10 +106,10 @@ internal sealed partial class CouponBatchProcessor(
                 continue;
             }
 
-            var (message, request) = readable[i];
+            var (message, request, published) = readable[i];
 
             // One span per request, a child of the request's publish: the request and its decision are one trace.
-            using (var span = KafkaTracing.StartProcess(message, consumer.Group, consumer.ClientId, started))
+            using (var span = KafkaTracing.StartProcess(message, published, consumer.Group, consumer.ClientId, started))
             {
                 span?.SetTag("coupon.request_id", request.RequestId)
                     .SetTag("coupon.policy_id", request.PolicyId)
@@ -140,4 +143,7 @@ internal sealed partial class CouponBatchProcessor(
 
     [LoggerMessage(LogLevel.Warning, "PostgreSQL refused a batch of {Count}; deciding its requests one by one to set aside the one(s) it refuses")]
     private partial void LogBatchRefused(Exception exception, int count);
+
+    /// <summary>A message that decoded, its request, and the context it was published in (read from its headers once).</summary>
+    private readonly record struct Readable(ConsumeResult<byte[]?, byte[]?> Message, IssuanceRequest Request, ActivityContext Published);
 }

@@ -30,7 +30,6 @@ internal sealed partial class CouponRequestConsumer(
     private readonly ConcurrentDictionary<int, long> _lag = new();
     private readonly Dictionary<TopicPartition, long> _nextToDecide = [];
     private long _lagUpdatedAt;
-    private ObservableGauge<long>? _lagGauge;
 
     /// <summary>
     /// The loop runs on a thread of its own: polling blocks, and a blocked pool thread would slow everything else
@@ -67,7 +66,8 @@ internal sealed partial class CouponRequestConsumer(
             .SetPartitionsRevokedHandler((_, partitions) => Forget("revoked", partitions.Select(p => p.TopicPartition)))
             .SetPartitionsLostHandler((_, partitions) => Forget("lost", partitions.Select(p => p.TopicPartition)))
             .Build();
-        _lagGauge ??= kafkaMetrics.ObserveLag(ObserveLag);
+        // The meter keeps the gauge; it reads the lag this loop records.
+        _ = kafkaMetrics.ObserveLag(ObserveLag);
 
         // The batch in hand is finished even when stopping starts, within a grace period.
         using var finishing = new CancellationTokenSource();
@@ -148,6 +148,11 @@ internal sealed partial class CouponRequestConsumer(
         }
 
         // A rebalance served while polling may have taken partitions away: their messages are the new owner's now.
+        if (batch.Count == 0)
+        {
+            return batch;
+        }
+
         var assigned = consumer.Assignment.ToHashSet();
         batch.RemoveAll(m => !assigned.Contains(m.TopicPartition));
         return batch;
@@ -155,8 +160,9 @@ internal sealed partial class CouponRequestConsumer(
 
     private void StoreOffsets(IConsumer<byte[]?, byte[]?> consumer, List<ConsumeResult<byte[]?, byte[]?>> batch)
     {
-        foreach (var last in batch.GroupBy(m => m.TopicPartition).Select(g => g.MaxBy(m => m.Offset.Value)!))
+        foreach (var partition in batch.GroupBy(m => m.TopicPartition))
         {
+            var last = partition.MaxBy(m => m.Offset.Value)!;
             try
             {
                 consumer.StoreOffset(last);
@@ -166,11 +172,8 @@ internal sealed partial class CouponRequestConsumer(
             {
                 // Revoked meanwhile: the new owner reads it again from the committed offset and gets the same outcomes.
             }
-        }
 
-        foreach (var partition in batch.GroupBy(m => m.Partition.Value))
-        {
-            kafkaMetrics.RecordConsumed(CouponTopics.Requests, factory.Config.GroupId, partition.Key, partition.Count());
+            kafkaMetrics.RecordConsumed(partition.Key.Topic, factory.Config.GroupId, partition.Key.Partition.Value, partition.Count());
         }
     }
 

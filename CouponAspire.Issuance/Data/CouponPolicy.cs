@@ -22,8 +22,6 @@ public sealed class CouponPolicy
 
     public int RemainingQuantity => TotalQuantity - IssuedCount;
     public bool SoldOut => IssuedCount >= TotalQuantity;
-
-    public bool IsOpenAt(DateTimeOffset instant) => IssuanceWindow.Contains(StartsAt, EndsAt, instant);
 }
 
 /// <summary>The one definition of "open", shared by the API's gate and both issuance strategies.</summary>

@@ -57,7 +57,7 @@ internal static class BatchPlanner
             return New(IssuanceOutcome.PolicyNotFound);
         }
 
-        if (!IssuanceWindowContains(policy, request.RequestedAt))
+        if (!Data.IssuanceWindow.Contains(policy.StartsAt, policy.EndsAt, request.RequestedAt))
         {
             return New(IssuanceOutcome.PolicyNotOpen);
         }
@@ -86,7 +86,4 @@ internal static class BatchPlanner
 
         PlannedDecision New(IssuanceOutcome outcome, long? couponId = null) => new(request, outcome, couponId, Replayed: false);
     }
-
-    private static bool IssuanceWindowContains(PolicyState policy, DateTimeOffset instant) =>
-        Data.IssuanceWindow.Contains(policy.StartsAt, policy.EndsAt, instant);
 }

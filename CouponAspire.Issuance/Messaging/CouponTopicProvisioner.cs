@@ -26,21 +26,6 @@ public sealed class CouponEventsOptions
     public TimeSpan ProvisioningTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }
 
-public enum TopicProvisioning
-{
-    /// <summary>The topic was there already.</summary>
-    Existed,
-
-    /// <summary>This service created it.</summary>
-    Created,
-
-    /// <summary>Another instance created it at the same moment.</summary>
-    CreatedElsewhere,
-
-    /// <summary>It is missing and could not be created (no broker, or a broker without the admin API): someone else must provision it.</summary>
-    Missing,
-}
-
 /// <summary>
 /// Makes sure <c>coupon-events</c> and its dead-letter topic exist before the service starts: idempotent, safe when
 /// several instances start at once, and never relying on automatic topic creation. When the broker refuses topic
@@ -49,7 +34,7 @@ public enum TopicProvisioning
 public sealed partial class CouponTopicProvisioner(AdminClientConfig adminConfig, IOptions<CouponEventsOptions> options, ILogger<CouponTopicProvisioner> logger)
     : IHostedLifecycleService
 {
-    public async Task<IReadOnlyDictionary<string, TopicProvisioning>> ProvisionAsync(CancellationToken cancellationToken)
+    public async Task ProvisionAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var wanted = new[] { CouponTopics.Requests, CouponTopics.DeadLetters };
@@ -63,20 +48,19 @@ public sealed partial class CouponTopicProvisioner(AdminClientConfig adminConfig
         catch (KafkaException e)
         {
             LogBrokerUnreachable(e.Error.Reason);
-            return wanted.ToDictionary(t => t, _ => TopicProvisioning.Missing);
+            return;
         }
 
-        var results = new Dictionary<string, TopicProvisioning>();
-        foreach (var existing in metadata.Topics.Where(t => wanted.Contains(t.Topic) && t.Error.Code == ErrorCode.NoError))
+        var existing = metadata.Topics.Where(t => wanted.Contains(t.Topic) && t.Error.Code == ErrorCode.NoError).ToList();
+        foreach (var topic in existing)
         {
-            results[existing.Topic] = TopicProvisioning.Existed;
-            LogTopicExists(existing.Topic, existing.Partitions.Count);
+            LogTopicExists(topic.Topic, topic.Partitions.Count);
         }
 
-        var missing = wanted.Where(t => !results.ContainsKey(t)).ToArray();
+        var missing = wanted.Except(existing.Select(t => t.Topic)).ToArray();
         if (missing.Length == 0)
         {
-            return results;
+            return;
         }
 
         try
@@ -86,24 +70,15 @@ public sealed partial class CouponTopicProvisioner(AdminClientConfig adminConfig
                 new CreateTopicsOptions { RequestTimeout = settings.ProvisioningTimeout, OperationTimeout = settings.ProvisioningTimeout });
             foreach (var topic in missing)
             {
-                results[topic] = TopicProvisioning.Created;
                 LogTopicCreated(topic, settings.Partitions);
             }
         }
         catch (CreateTopicsException e)
         {
-            foreach (var report in e.Results)
+            // Created here, or by another instance at the same moment, is fine; anything else leaves it to someone else.
+            foreach (var report in e.Results.Where(r => r.Error.Code is not (ErrorCode.NoError or ErrorCode.TopicAlreadyExists)))
             {
-                results[report.Topic] = report.Error.Code switch
-                {
-                    ErrorCode.NoError => TopicProvisioning.Created,
-                    ErrorCode.TopicAlreadyExists => TopicProvisioning.CreatedElsewhere,
-                    _ => TopicProvisioning.Missing,
-                };
-                if (report.Error.Code is not (ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
-                {
-                    LogTopicNotCreated(report.Topic, report.Error.Reason);
-                }
+                LogTopicNotCreated(report.Topic, report.Error.Reason);
             }
         }
         catch (KafkaException e)
@@ -111,12 +86,9 @@ public sealed partial class CouponTopicProvisioner(AdminClientConfig adminConfig
             // "Not supported by broker" (librdkafka's mock cluster), or no controller in time.
             foreach (var topic in missing)
             {
-                results[topic] = TopicProvisioning.Missing;
                 LogTopicNotCreated(topic, e.Error.Reason);
             }
         }
-
-        return results;
     }
 
     Task IHostedLifecycleService.StartingAsync(CancellationToken cancellationToken) => ProvisionAsync(cancellationToken);
