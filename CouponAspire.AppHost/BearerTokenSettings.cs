@@ -1,3 +1,5 @@
+using CouponAspire.LocalInfrastructure;
+
 namespace CouponAspire.AppHost;
 
 /// <summary>
@@ -6,8 +8,8 @@ namespace CouponAspire.AppHost;
 /// </summary>
 internal static class BearerTokenSettings
 {
-    public const string Issuer = "couponaspire-dev";
-    public const string Audience = "couponaspire-api";
+    public const string Issuer = DevelopmentTokens.DefaultIssuer;
+    public const string Audience = DevelopmentTokens.DefaultAudience;
 
     public static IResourceBuilder<ProjectResource> WithBearerTokenSettings(
         this IResourceBuilder<ProjectResource> project, IResourceBuilder<ParameterResource> signingKey) =>

@@ -4,6 +4,7 @@ using CouponAspire.Issuance;
 using CouponAspire.Issuance.Contracts;
 using CouponAspire.Issuance.Data;
 using CouponAspire.Issuance.Engine;
+using CouponAspire.ServiceDefaults.Kafka;
 
 namespace CouponAspire.Consumer;
 
@@ -11,8 +12,7 @@ public static class CouponConsumerServices
 {
     public static IHostApplicationBuilder AddCouponConsumerServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource(CouponDatabase.ConnectionName);
-        builder.AddNpgsqlDbContext<CouponDbContext>((options, dataSource) => options.UseCouponSchema(dataSource));
+        builder.AddCouponDatabase();
         builder.AddKafkaConsumerFactory<byte[]?, byte[]?>("kafka", config =>
         {
             config.GroupId ??= CouponTopics.ConsumerGroup;

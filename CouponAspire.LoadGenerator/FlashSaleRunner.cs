@@ -17,7 +17,7 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
         try
         {
             var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
-            var target = Target.Resolve(options, configuration, LocalRunState.Directory());
+            var target = Target.Resolve(options, configuration, DevelopmentCredentials.Folder());
             return await new FlashSaleRunner(settings, target).RunAsync(cancellationToken);
         }
         catch (CannotRunException e)

@@ -1,11 +1,10 @@
 using System.CommandLine;
 using CouponAspire.LoadGenerator;
 
-var api = new Option<string?>("--api") { Description = "Base address of the API. Else configuration services:api:http:0 (set by the AppHost), else .localrun/api-url." };
-var signingKey = new Option<string?>("--signing-key") { Description = "The API's base64 token signing key. Else Authentication:Schemes:Bearer:SigningKeys:0:Value, else .localrun/signing-key." };
+var api = new Option<string?>("--api") { Description = "Base address of the API. Else configuration services:api:http:0 (set by the AppHost), else .couponaspire/api-url." };
+var signingKey = new Option<string?>("--signing-key") { Description = "The API's base64 token signing key. Else Authentication:Schemes:Bearer:SigningKeys:0:Value, else .couponaspire/signing-key." };
 var issuer = new Option<string?>("--issuer") { Description = "Token issuer. Else Authentication:Schemes:Bearer:ValidIssuer, else couponaspire-dev." };
 var audience = new Option<string?>("--audience") { Description = "Token audience. Else Authentication:Schemes:Bearer:ValidAudiences:0, else couponaspire-api." };
-var fromLocalRun = new Option<bool>("--from-local-run") { Description = "Take the API address and signing key from .localrun/ at the repository root (written by CouponAspire.LocalRun)." };
 var policies = new Option<int>("--policies") { Description = "Policies on sale at once; users are spread over them.", DefaultValueFactory = _ => 1 };
 var quantity = new Option<int>("--quantity") { Description = "Coupons per policy.", DefaultValueFactory = _ => 1_000 };
 var requests = new Option<int>("--requests") { Description = "Issue requests in all.", DefaultValueFactory = _ => 20_000 };
@@ -26,7 +25,7 @@ foreach (var positive in new[] { policies, quantity, requests, users, concurrenc
 
 var root = new RootCommand("Drives a running CouponAspire API with a flash sale and reports whether it held. Exit code 0: every invariant held; 1: one broke; 2: could not run.")
 {
-    api, signingKey, issuer, audience, fromLocalRun, policies, quantity, requests, users, concurrency, ramp, pollConcurrency, decisionTimeout, firstUserId, seed, json, plain, quick,
+    api, signingKey, issuer, audience, policies, quantity, requests, users, concurrency, ramp, pollConcurrency, decisionTimeout, firstUserId, seed, json, plain, quick,
 };
 root.SetAction((result, cancellationToken) =>
 {
@@ -45,7 +44,7 @@ root.SetAction((result, cancellationToken) =>
         result.GetValue(seed),
         result.GetValue(json),
         result.GetValue(plain));
-    var target = new TargetOptions(result.GetValue(api), result.GetValue(signingKey), result.GetValue(issuer), result.GetValue(audience), result.GetValue(fromLocalRun));
+    var target = new TargetOptions(result.GetValue(api), result.GetValue(signingKey), result.GetValue(issuer), result.GetValue(audience));
     return FlashSaleRunner.RunAsync(settings, target, cancellationToken);
 });
 

@@ -3,8 +3,8 @@ using Microsoft.Extensions.Configuration;
 
 namespace CouponAspire.LoadGenerator;
 
-/// <summary>What the command line says about the API to drive; anything left out comes from configuration or the local run.</summary>
-internal sealed record TargetOptions(string? Api, string? SigningKey, string? Issuer, string? Audience, bool FromLocalRun);
+/// <summary>What the command line says about the API to drive; anything left out comes from configuration or the AppHost's credentials folder.</summary>
+internal sealed record TargetOptions(string? Api, string? SigningKey, string? Issuer, string? Audience);
 
 /// <summary>The API to drive and the tokens it trusts, with where each came from (a wrong key is easier to spot that way).</summary>
 internal sealed record Target(Uri Api, DevelopmentTokens Tokens, string ApiSource, string SigningKeySource)
@@ -15,21 +15,14 @@ internal sealed record Target(Uri Api, DevelopmentTokens Tokens, string ApiSourc
     public const string IssuerKey = "Authentication:Schemes:Bearer:ValidIssuer";
     public const string AudienceKey = "Authentication:Schemes:Bearer:ValidAudiences:0";
 
-    public static Target Resolve(TargetOptions options, IConfiguration configuration, string localRunDirectory)
+    public static Target Resolve(TargetOptions options, IConfiguration configuration, string credentialsFolder)
     {
-        var localApi = LocalRunState.Read(localRunDirectory, LocalRunState.ApiUrlFile);
-        var localKey = LocalRunState.Read(localRunDirectory, LocalRunState.SigningKeyFile);
-        if (options.FromLocalRun && (localApi is null || localKey is null))
-        {
-            throw new CannotRunException($"No api-url and signing-key in {localRunDirectory}: start the system with `dotnet run --project CouponAspire.LocalRun` first.");
-        }
-
-        var (api, apiSource) = Pick(options.Api, ApiKey, localApi, LocalRunState.ApiUrlFile);
-        var (key, keySource) = Pick(options.SigningKey, SigningKeyKey, localKey, LocalRunState.SigningKeyFile);
+        var (api, apiSource) = Pick(options.Api, ApiKey, DevelopmentCredentials.ApiUrlFile);
+        var (key, keySource) = Pick(options.SigningKey, SigningKeyKey, DevelopmentCredentials.SigningKeyFile);
         if (api is null || key is null)
         {
             throw new CannotRunException(
-                $"Which API? Give --api and --signing-key, set {ApiKey} and {SigningKeyKey} (environment variables with __ for :), or start CouponAspire.LocalRun so that {localRunDirectory} exists.");
+                $"Which API? Give --api and --signing-key, set {ApiKey} and {SigningKeyKey} (environment variables with __ for :), or start the AppHost (dotnet run --project CouponAspire.AppHost) so that {credentialsFolder} exists.");
         }
 
         if (!Uri.TryCreate(api, UriKind.Absolute, out var apiUri) || apiUri.Scheme is not ("http" or "https"))
@@ -50,18 +43,18 @@ internal sealed record Target(Uri Api, DevelopmentTokens Tokens, string ApiSourc
             throw new CannotRunException($"The signing key ({keySource}) is not base64.", e);
         }
 
-        // The command line wins; --from-local-run puts the local run before configuration, which otherwise comes first.
-        (string? Value, string Source) Pick(string? commandLine, string configurationKey, string? localRun, string localRunFile)
+        // The command line wins, then configuration (what the AppHost gives its loadgen resource), then the folder the
+        // AppHost writes for everyone else.
+        (string? Value, string Source) Pick(string? commandLine, string configurationKey, string file)
         {
             if (commandLine is not null)
             {
                 return (commandLine, "command line");
             }
 
-            var configured = configuration[configurationKey];
-            return options.FromLocalRun || configured is null
-                ? (localRun, Path.Combine(localRunDirectory, localRunFile))
-                : (configured, $"configuration {configurationKey}");
+            return configuration[configurationKey] is { } configured
+                ? (configured, $"configuration {configurationKey}")
+                : (DevelopmentCredentials.Read(credentialsFolder, file), Path.Combine(credentialsFolder, file));
         }
     }
 }

@@ -11,21 +11,16 @@ namespace CouponAspire.LocalInfrastructure;
 /// </summary>
 public sealed class TemporaryPostgresServer : IAsyncDisposable
 {
-    /// <summary>Overrides where the server binaries (<c>initdb</c>, <c>postgres</c>, <c>pg_ctl</c>) are looked for.</summary>
-    public const string BinDirectoryVariable = "COUPONASPIRE_POSTGRES_BIN";
-
-    private readonly string _binDirectory;
+    private readonly PostgresInstallation _installation;
     private readonly string _dataDirectory;
-    private readonly string? _runAs;
     private readonly string _command;
     private readonly System.Text.StringBuilder _log = new();
     private Process? _process;
 
-    private TemporaryPostgresServer(string binDirectory, string dataDirectory, string? runAs, string command, int port)
+    private TemporaryPostgresServer(PostgresInstallation installation, string dataDirectory, string command, int port)
     {
-        _binDirectory = binDirectory;
+        _installation = installation;
         _dataDirectory = dataDirectory;
-        _runAs = runAs;
         _command = command;
         Port = port;
     }
@@ -42,38 +37,14 @@ public sealed class TemporaryPostgresServer : IAsyncDisposable
     /// </param>
     public static async Task<TemporaryPostgresServer> StartNewAsync(bool durable = false, CancellationToken cancellationToken = default)
     {
-        var bin = FindBinDirectory();
-        var runAs = Environment.UserName == "root" ? "postgres" : null;
+        var installation = PostgresInstallation.Find();
         var data = Directory.CreateTempSubdirectory("couponaspire-pg-").FullName;
         try
         {
-            if (runAs is not null)
-            {
-                await RunAsync("chown", [runAs, data], null, cancellationToken);
-            }
-
-            await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"], runAs, cancellationToken);
-
+            await installation.InitializeAsync(data, cancellationToken);
             var port = LocalPorts.Free();
-            var options = new Dictionary<string, string>
-            {
-                ["listen_addresses"] = "127.0.0.1",
-                ["port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["unix_socket_directories"] = data,
-                ["max_connections"] = "300",
-            };
-            if (!durable)
-            {
-                options["fsync"] = "off";
-                options["synchronous_commit"] = "off";
-                options["full_page_writes"] = "off";
-            }
-
-            var postgres = string.Join(' ', new[] { Quote(Path.Combine(bin, "postgres")), "-D", Quote(data) }
-                .Concat(options.Select(o => $"-c {Quote($"{o.Key}={o.Value}")}")));
-            var command = runAs is null ? postgres : $"runuser -u {runAs} -- {postgres}";
-
-            var server = new TemporaryPostgresServer(bin, data, runAs, command, port);
+            var (file, arguments) = installation.ServerCommand(data, PostgresInstallation.ServerSettings(data, durable, port));
+            var server = new TemporaryPostgresServer(installation, data, string.Join(' ', arguments.Prepend(file).Select(Quote)), port);
             await server.StartAsync(cancellationToken);
             return server;
         }
@@ -98,7 +69,8 @@ public sealed class TemporaryPostgresServer : IAsyncDisposable
     /// </summary>
     public async Task StopAsync(bool immediate = false, CancellationToken cancellationToken = default)
     {
-        await RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", _dataDirectory, "stop", "-m", immediate ? "immediate" : "fast", "-w"], _runAs, cancellationToken);
+        await PostgresInstallation.RunAsync(
+            _installation.Binary("pg_ctl"), ["-D", _dataDirectory, "stop", "-m", immediate ? "immediate" : "fast", "-w"], _installation.RunAs, cancellationToken);
         if (_process is not null)
         {
             await _process.WaitForExitAsync(cancellationToken);
@@ -117,9 +89,8 @@ public sealed class TemporaryPostgresServer : IAsyncDisposable
 
         // The watchdog: if the process that started the server goes away, stop the server (fast shutdown) and delete its
         // data. "Goes away" is "this shell is no longer its child": a bare `kill -0 <pid>` would be fooled by the pid
-        // being reused. The signal goes to the postmaster itself (its pid is the first line of postmaster.pid): $pg may
-        // be runuser, and a background job of a shell ignores SIGINT. A stop through StopAsync ends the loop too, but
-        // with the starter alive, so the data stays for StartAsync.
+        // being reused. The signal goes to the pid the postmaster wrote itself (the first line of postmaster.pid). A stop
+        // through StopAsync ends the loop too, but with the starter alive, so the data stays for StartAsync.
         var data = Quote(_dataDirectory);
         var watchdog = string.Join("; ",
             $"{_command} & pg=$!",
@@ -193,50 +164,6 @@ public sealed class TemporaryPostgresServer : IAsyncDisposable
 
                 throw new InvalidOperationException($"PostgreSQL did not start in {_dataDirectory}:{Environment.NewLine}{log}", e);
             }
-        }
-    }
-
-    private static string FindBinDirectory()
-    {
-        var candidates = new List<string>();
-        if (Environment.GetEnvironmentVariable(BinDirectoryVariable) is { Length: > 0 } configured)
-        {
-            candidates.Add(configured);
-        }
-
-        candidates.AddRange((Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
-        foreach (var root in new[] { "/usr/lib/postgresql", "/usr/pgsql", "/opt/homebrew/opt", "/usr/local/opt" })
-        {
-            if (Directory.Exists(root))
-            {
-                // Debian (/usr/lib/postgresql/15/bin), Homebrew (postgresql@16/bin): the newest first.
-                candidates.AddRange(Directory.GetDirectories(root)
-                    .Where(d => root.StartsWith("/usr/lib", StringComparison.Ordinal) || Path.GetFileName(d).StartsWith("postgresql", StringComparison.Ordinal))
-                    .OrderByDescending(d => d, StringComparer.Ordinal)
-                    .Select(d => Path.Combine(d, "bin")));
-            }
-        }
-
-        candidates.Add("/usr/local/pgsql/bin");
-        return candidates.FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "postgres")))
-            ?? throw new InvalidOperationException(
-                $"No PostgreSQL server binaries (initdb, postgres) found on PATH or in the usual places. Install PostgreSQL (e.g. apt-get install postgresql, brew install postgresql@16), or set {BinDirectoryVariable} to their folder, or give a connection string.");
-    }
-
-    private static async Task RunAsync(string file, string[] arguments, string? runAs, CancellationToken cancellationToken)
-    {
-        var start = runAs is null
-            ? new ProcessStartInfo(file, arguments)
-            : new ProcessStartInfo("runuser", new[] { "-u", runAs, "--", file }.Concat(arguments));
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited with {process.ExitCode}:{Environment.NewLine}{await output}{await error}");
         }
     }
 

@@ -1,4 +1,4 @@
-namespace Microsoft.Extensions.Hosting;
+namespace CouponAspire.ServiceDefaults;
 
 /// <summary>
 /// The names of the product's activity sources and meters, one per concern, registered with OpenTelemetry by

@@ -15,20 +15,21 @@ THREADS=${THREADS:-2}
 BASELINE_PORT=${BASELINE_PORT:-5070}
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
-dotnet build -c Release CouponAspire.WithoutAspire.slnf -nologo -v q
-source scripts/local-system.sh
+dotnet build -c Release CouponAspire.sln -nologo -v q
+source scripts/apphost.sh
 
 cleanup() {
-  [ -n "${local_system_pid:-}" ] && stop_process "$local_system_pid"
+  [ -n "${apphost_pid:-}" ] && stop_process "$apphost_pid"
   [ -n "${baseline_pid:-}" ] && stop_process "$baseline_pid"
 }
 trap cleanup EXIT
 
-# The system without consumers: ingestion only (the consumers' work is measured by the end-to-end benchmark).
-start_local_system /tmp/couponaspire-ingestion-system.log --consumers 0 --log-level Warning
-api=$(cat .localrun/api-url)
+# The system with one consumer, which has next to nothing to do: the policy has quantity for every request, and the
+# consumers' work is measured by the end-to-end benchmark.
+start_apphost /tmp/couponaspire-ingestion-system.log --ConsumerReplicas=1
+api=$(cat .couponaspire/api-url)
 export TOKEN
-TOKEN=$(cat .localrun/admin.token)
+TOKEN=$(cat .couponaspire/admin.token)
 policy=$(curl -sf -X POST "$api/api/coupon-policies" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
   -d '{"name":"Ingestion benchmark","totalQuantity":2000000000}' | sed -E 's/.*"id":([0-9]+).*/\1/')
 export REQUEST_PATH="/api/coupon-policies/$policy/requests"

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using CouponAspire.ServiceDefaults;
 
 namespace CouponAspire.Api.Infrastructure;
 

@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using CouponAspire.Api.Apis;
 using CouponAspire.Issuance;
 using CouponAspire.Issuance.Data;
+using CouponAspire.ServiceDefaults.Kafka;
 
 namespace CouponAspire.Api.Infrastructure;
 
@@ -10,8 +11,7 @@ public static class CouponApiServices
 {
     public static IHostApplicationBuilder AddCouponApiServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource(CouponDatabase.ConnectionName);
-        builder.AddNpgsqlDbContext<CouponDbContext>((options, dataSource) => options.UseCouponSchema(dataSource));
+        builder.AddCouponDatabase();
         builder.AddKafkaProducer<string, byte[]>("kafka", config =>
         {
             // Correctness needs these: a 202 means every in-sync replica has the request, written exactly once.

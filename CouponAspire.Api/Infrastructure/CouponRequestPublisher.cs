@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using CouponAspire.Issuance.Contracts;
+using CouponAspire.ServiceDefaults.Kafka;
 
 namespace CouponAspire.Api.Infrastructure;
 

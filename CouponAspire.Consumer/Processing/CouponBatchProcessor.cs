@@ -3,6 +3,7 @@ using System.Text;
 using Confluent.Kafka;
 using CouponAspire.Issuance.Contracts;
 using CouponAspire.Issuance.Engine;
+using CouponAspire.ServiceDefaults.Kafka;
 using Npgsql;
 
 namespace CouponAspire.Consumer.Processing;
@@ -38,8 +39,8 @@ internal sealed partial class CouponBatchProcessor(
             }
             else
             {
-                using var span = KafkaTracing.StartProcess(message, consumer.Group, consumer.ClientId);
-                span?.SetStatus(ActivityStatusCode.Error, error).SetTag("error.type", "malformed_message");
+                using var span = KafkaTracing.StartProcess(message, KafkaTracing.ExtractContext(message.Message.Headers), consumer.Group, consumer.ClientId);
+                span?.SetStatus(ActivityStatusCode.Error, error).SetTag("error.type", "malformed_message").SetTag(DeadLetterPublisher.ReasonTag, error);
                 await deadLetters.PublishAsync(message, error, cancellationToken);
             }
         }
@@ -50,24 +51,27 @@ internal sealed partial class CouponBatchProcessor(
         }
 
         metrics.Batch(readable.Count);
+
+        // A lone message is processed in its own trace, database work included. A batch of several gets a span of its
+        // own, linked to every message, with the database work under it; each message then gets a span in its own
+        // trace that links back to the batch's.
+        using var processing = readable.Count == 1
+            ? KafkaTracing.StartProcess(readable[0].Message, readable[0].Published, consumer.Group, consumer.ClientId)
+            : KafkaTracing.StartBatchProcess(CouponTopics.Requests, consumer.Group, consumer.ClientId, readable.Select(r => r.Published), readable.Count);
+        processing?.SetTag("coupon.issuance.strategy", engine.Strategy.ToString());
         IReadOnlyList<IssuanceDecision?> decisions;
-        using (var batchSpan = KafkaTracing.StartBatchProcess(
-            CouponTopics.Requests, consumer.Group, consumer.ClientId, readable.Select(r => r.Published), readable.Count))
+        try
         {
-            batchSpan?.SetTag("coupon.issuance.strategy", engine.Strategy.ToString());
-            try
-            {
-                decisions = await engine.DecideAsync(readable.Select(r => r.Request).ToArray(), cancellationToken);
-            }
-            catch (PostgresException e) when (TransientFailures.IsRefusedData(e))
-            {
-                // PostgreSQL refused the batch's data: find the message(s) it refuses and set only those aside.
-                LogBatchRefused(e, readable.Count);
-                decisions = await DecideOneByOneAsync(readable, consumer, cancellationToken);
-            }
+            decisions = await engine.DecideAsync(readable.Select(r => r.Request).ToArray(), cancellationToken);
+        }
+        catch (PostgresException e) when (TransientFailures.IsRefusedData(e))
+        {
+            // PostgreSQL refused the batch's data: find the message(s) it refuses and set only those aside.
+            LogBatchRefused(e, readable.Count);
+            decisions = await DecideOneByOneAsync(readable, consumer, cancellationToken);
         }
 
-        Record(readable, decisions, started, consumer);
+        Record(readable, decisions, started, consumer, processing);
     }
 
     private async Task<IReadOnlyList<IssuanceDecision?>> DecideOneByOneAsync(
@@ -83,8 +87,9 @@ internal sealed partial class CouponBatchProcessor(
             catch (PostgresException e) when (TransientFailures.IsRefusedData(e))
             {
                 using var span = KafkaTracing.StartProcess(readable[i].Message, readable[i].Published, consumer.Group, consumer.ClientId);
-                span?.SetStatus(ActivityStatusCode.Error, e.MessageText).SetTag("error.type", e.SqlState);
-                await deadLetters.PublishAsync(readable[i].Message, $"PostgreSQL refused it: {e.SqlState} {e.MessageText}", cancellationToken);
+                var reason = $"PostgreSQL refused it: {e.SqlState} {e.MessageText}";
+                span?.SetStatus(ActivityStatusCode.Error, e.MessageText).SetTag("error.type", e.SqlState).SetTag(DeadLetterPublisher.ReasonTag, reason);
+                await deadLetters.PublishAsync(readable[i].Message, reason, cancellationToken);
             }
         }
 
@@ -95,7 +100,8 @@ internal sealed partial class CouponBatchProcessor(
         List<Readable> readable,
         IReadOnlyList<IssuanceDecision?> decisions,
         DateTimeOffset started,
-        ConsumerIdentity consumer)
+        ConsumerIdentity consumer,
+        Activity? processing)
     {
         var decidedAt = time.GetUtcNow();
         var issued = 0;
@@ -108,15 +114,14 @@ internal sealed partial class CouponBatchProcessor(
 
             var (message, request, published) = readable[i];
 
-            // One span per request, a child of the request's publish: the request and its decision are one trace.
-            using (var span = KafkaTracing.StartProcess(message, published, consumer.Group, consumer.ClientId, started))
+            if (readable.Count == 1)
             {
-                span?.SetTag("coupon.request_id", request.RequestId)
-                    .SetTag("coupon.policy_id", request.PolicyId)
-                    .SetTag("coupon.user_id", request.UserId)
-                    .SetTag("coupon.outcome", decision.Outcome.ToString())
-                    .SetTag("coupon.coupon_id", decision.CouponId)
-                    .SetTag("coupon.replayed", decision.Replayed);
+                TagDecision(processing, request, decision);
+            }
+            else
+            {
+                using var span = KafkaTracing.StartProcess(message, published, consumer.Group, consumer.ClientId, started, processing?.Context ?? default);
+                TagDecision(span, request, decision);
             }
 
             if (decision.Replayed)
@@ -134,6 +139,14 @@ internal sealed partial class CouponBatchProcessor(
 
         LogBatch(readable.Count, issued, string.Join(',', readable.Select(r => r.Request.Partition).Distinct()), (decidedAt - started).TotalMilliseconds);
     }
+
+    private static void TagDecision(Activity? span, IssuanceRequest request, IssuanceDecision decision) =>
+        span?.SetTag("coupon.request_id", request.RequestId)
+            .SetTag("coupon.policy_id", request.PolicyId)
+            .SetTag("coupon.user_id", request.UserId)
+            .SetTag("coupon.outcome", decision.Outcome.ToString())
+            .SetTag("coupon.coupon_id", decision.CouponId)
+            .SetTag("coupon.replayed", decision.Replayed);
 
     [LoggerMessage(LogLevel.Debug, "Request {RequestId} of user {UserId} for policy {PolicyId} at partition {Partition} offset {Offset}: {Outcome} (replayed: {Replayed})")]
     private partial void LogDecision(Guid requestId, long userId, long policyId, int partition, long offset, IssuanceOutcome outcome, bool replayed);

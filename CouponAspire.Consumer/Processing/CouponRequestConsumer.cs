@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Confluent.Kafka;
 using CouponAspire.Issuance.Contracts;
+using CouponAspire.ServiceDefaults.Kafka;
 using Microsoft.Extensions.Options;
 
 namespace CouponAspire.Consumer.Processing;

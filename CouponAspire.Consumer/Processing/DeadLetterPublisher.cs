@@ -15,6 +15,9 @@ internal sealed partial class DeadLetterPublisher(IProducer<byte[]?, byte[]?> pr
     public const string ReasonHeader = "dlq-reason";
     public const string SourceHeader = "dlq-source";
 
+    /// <summary>The same reason, on the span of the message's processing.</summary>
+    public const string ReasonTag = "coupon.dead_letter.reason";
+
     public async Task PublishAsync(ConsumeResult<byte[]?, byte[]?> message, string reason, CancellationToken cancellationToken)
     {
         var headers = new Headers();

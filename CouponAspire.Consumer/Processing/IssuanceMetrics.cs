@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using CouponAspire.Issuance.Engine;
+using CouponAspire.ServiceDefaults;
 
 namespace CouponAspire.Consumer.Processing;
 

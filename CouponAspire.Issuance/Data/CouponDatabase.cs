@@ -1,6 +1,10 @@
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
-using Microsoft.Extensions.Logging;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 
 namespace CouponAspire.Issuance.Data;
@@ -13,6 +17,42 @@ public static class CouponDatabase
 
     // Any constant will do, as long as every process migrating this schema uses the same one.
     private const long MigrationLockKey = 0x436F75706F6E4442; // "CouponDB"
+
+    /// <summary>
+    /// The database as both services use it, through the Aspire client integrations: one <see cref="NpgsqlDataSource"/>
+    /// (Aspire.Npgsql: <c>ConnectionStrings:coupondb</c>, settings under <c>Aspire:Npgsql</c>, a health check, tracing
+    /// and metrics) shared by the hot paths' SQL and a pooled <see cref="CouponDbContext"/> on it
+    /// (Aspire.Npgsql.EntityFrameworkCore.PostgreSQL's enrichment).
+    /// </summary>
+    public static IHostApplicationBuilder AddCouponDatabase(this IHostApplicationBuilder builder)
+    {
+        builder.AddNpgsqlDataSource(ConnectionName, configureDataSourceBuilder: dataSource =>
+        {
+            // The hot statements run thousands of times a second: let Npgsql prepare them, unless configured otherwise.
+            if (dataSource.ConnectionStringBuilder.MaxAutoPrepare == 0)
+            {
+                dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
+            }
+
+            // Statements are traced as part of the traced work that runs them (a request, a batch). Background loops (the
+            // sold-out gate's refresh, the receipts writer, migrations) and untraced requests (health probes) would
+            // otherwise fill the dashboard with a trace per query.
+            dataSource.ConfigureTracing(tracing => tracing
+                .ConfigureCommandFilter(_ => Activity.Current is { Recorded: true })
+                .ConfigureBatchFilter(_ => Activity.Current is { Recorded: true }));
+        });
+        builder.Services.AddDbContextPool<CouponDbContext>((services, options) => options.UseCouponSchema(services.GetRequiredService<NpgsqlDataSource>()));
+        builder.EnrichNpgsqlDbContext<CouponDbContext>(settings =>
+        {
+            // No retrying execution strategy: each caller already knows what to do when PostgreSQL is away — the API
+            // answers 503 at once, the consumer reads its batch again, the migrator waits — and EF's strategy would
+            // refuse user transactions and hold requests for half a minute.
+            settings.DisableRetry = true;
+            // The data source's check already says whether the database answers.
+            settings.DisableHealthChecks = true;
+        });
+        return builder;
+    }
 
     public static DbContextOptionsBuilder UseCouponSchema(this DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
         options.UseNpgsql(dataSource).UseSnakeCaseNamingConvention();
@@ -35,6 +75,10 @@ public static class CouponDatabase
         await ExecuteAsync(lockConnection, "SELECT pg_advisory_lock($1)", cancellationToken);
         try
         {
+            // On an empty database EF Core would first query a history table that is not there yet, and log that query's
+            // failure as an error; created beforehand (if missing), there is nothing to fail.
+            await context.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
+
             // EF Core logs each migration it applies; none when the schema is current.
             await context.Database.MigrateAsync(cancellationToken);
         }

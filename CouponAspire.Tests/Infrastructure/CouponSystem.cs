@@ -183,34 +183,8 @@ public sealed class CouponSystem : IAsyncDisposable
     public IReadOnlyDictionary<string, string?> Settings => _settings;
 
     /// <summary>Waits until every one of <paramref name="requestIds"/> has its outcome in the database.</summary>
-    public async Task WaitUntilDecidedAsync(IReadOnlyCollection<Guid> requestIds, TimeSpan? timeout = null)
-    {
-        var ids = requestIds.ToArray();
-        long decided = 0;
-        if (!await Eventually.HoldsAsync(
-                async () => (decided = await Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE request_id = ANY($1)", ids)) >= ids.Length,
-                timeout ?? TimeSpan.FromSeconds(60)))
-        {
-            throw new TimeoutException($"Only {decided} of {ids.Length} accepted requests were decided in time. {await DescribeUndecidedAsync(ids)}");
-        }
-    }
-
-    /// <summary>Where the undecided requests are in the log, against what was decided there: for a failing test's message.</summary>
-    private async Task<string> DescribeUndecidedAsync(Guid[] ids)
-    {
-        var decided = (await Database.ListAsync<Guid>("SELECT request_id FROM request_outcomes")).ToHashSet();
-        var wanted = ids.Where(id => !decided.Contains(id)).ToHashSet();
-        var receipts = await Database.ListAsync<Guid>("SELECT request_id FROM request_receipts WHERE request_id = ANY($1) LIMIT 5", wanted.ToArray());
-
-        var log = ReadRequestLog();
-        var lines = log.GroupBy(m => m.Partition.Value).Select(partition =>
-        {
-            var undecided = partition.Where(m => wanted.Contains(System.Text.Json.JsonSerializer.Deserialize<CouponRequested>(m.Message.Value, System.Text.Json.JsonSerializerOptions.Web)!.RequestId))
-                .Select(m => m.Offset.Value).ToList();
-            return $"partition {partition.Key}: {partition.Count()} messages, undecided offsets {(undecided.Count == 0 ? "none" : $"{undecided.Min()}..{undecided.Max()} ({undecided.Count})")}";
-        });
-        return string.Join("; ", lines) + ". Receipts of undecided requests: " + (receipts.Count == 0 ? "none" : string.Join(", ", receipts));
-    }
+    public Task WaitUntilDecidedAsync(IReadOnlyCollection<Guid> requestIds, TimeSpan? timeout = null) =>
+        Decisions.WaitUntilDecidedAsync(Database, Kafka.BootstrapServers, requestIds, timeout);
 
     /// <summary>Every message of <c>coupon-events</c>, read back from the broker, in offset order per partition.</summary>
     public List<ConsumeResult<string, byte[]>> ReadRequestLog() => KafkaLog.ReadAll(Kafka.BootstrapServers, CouponTopics.Requests);

@@ -4,45 +4,65 @@ using CouponAspire.Issuance.Contracts;
 namespace CouponAspire.Tests.Infrastructure;
 
 /// <summary>
-/// The guarantees of the product, checked against the database and the partition log after a run:
-/// nothing lost, no over-issuance, no duplicates, first come first served.
+/// The guarantees of the product, checked against the database and the partition log after a run: nothing lost, no
+/// over-issuance, no duplicates, first come first served. Scoped to the sale's policies, so that several sales may
+/// share one system.
 /// </summary>
 public static class Invariants
 {
-    public static async Task AssertAllHoldAsync(CouponSystem system, IReadOnlyCollection<AcceptedRequest> accepted, TimeSpan? decisionTimeout = null)
+    /// <summary>Every policy of the system's own database is the sale's.</summary>
+    public static async Task AssertAllHoldAsync(CouponSystem system, IReadOnlyCollection<AcceptedRequest> accepted, TimeSpan? decisionTimeout = null) =>
+        await AssertAllHoldAsync(
+            system.Database,
+            system.Kafka.BootstrapServers,
+            await system.Database.ListAsync<long>("SELECT id FROM coupon_policies"),
+            accepted,
+            decisionTimeout);
+
+    public static async Task AssertAllHoldAsync(
+        TestDatabase database, string kafkaBootstrapServers, IReadOnlyCollection<long> policies, IReadOnlyCollection<AcceptedRequest> accepted, TimeSpan? decisionTimeout = null)
     {
+        var policyIds = policies.ToArray();
+
         // Nothing lost: every request answered 202 has exactly one outcome (and a withdrawn one was never answered 202).
         var ids = accepted.Select(a => a.RequestId).ToArray();
-        await system.WaitUntilDecidedAsync(ids, decisionTimeout);
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE request_id = ANY($1) AND outcome = 'Withdrawn'", ids)).ShouldBe(0);
+        await Decisions.WaitUntilDecidedAsync(database, kafkaBootstrapServers, ids, decisionTimeout);
+        (await database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE request_id = ANY($1) AND outcome = 'Withdrawn'", ids)).ShouldBe(0);
 
         // No false failure: nothing was decided that the client was not told was accepted (a 503 was never published,
         // or was withdrawn), so the decided requests are exactly the accepted ones.
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE outcome <> 'Withdrawn'")).ShouldBe(accepted.Count);
+        (await database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE outcome <> 'Withdrawn' AND policy_id = ANY($1)", policyIds))
+            .ShouldBe(accepted.Count);
 
         // No duplicates, and the counts agree with the coupons.
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM (SELECT 1 FROM coupons GROUP BY policy_id, user_id HAVING count(*) > 1) d")).ShouldBe(0);
-        (await system.Database.ScalarAsync<long>(
-            "SELECT count(*) FROM coupon_policies p WHERE p.issued_count <> (SELECT count(*) FROM coupons c WHERE c.policy_id = p.id)")).ShouldBe(0);
-        (await system.Database.ScalarAsync<long>(
-            "SELECT count(*) FROM request_outcomes o LEFT JOIN coupons c ON c.request_id = o.request_id WHERE (o.outcome = 'Issued') <> (c.id IS NOT NULL)")).ShouldBe(0);
+        (await database.ScalarAsync<long>(
+            "SELECT count(*) FROM (SELECT 1 FROM coupons WHERE policy_id = ANY($1) GROUP BY policy_id, user_id HAVING count(*) > 1) d", policyIds)).ShouldBe(0);
+        (await database.ScalarAsync<long>(
+            "SELECT count(*) FROM coupon_policies p WHERE p.id = ANY($1) AND p.issued_count <> (SELECT count(*) FROM coupons c WHERE c.policy_id = p.id)", policyIds))
+            .ShouldBe(0);
+        (await database.ScalarAsync<long>(
+            """
+            SELECT count(*) FROM request_outcomes o LEFT JOIN coupons c ON c.request_id = o.request_id
+            WHERE o.policy_id = ANY($1) AND (o.outcome = 'Issued') <> (c.id IS NOT NULL)
+            """, policyIds)).ShouldBe(0);
 
         // First come, first served: per policy, the winners are the first distinct users in partition order,
         // and there are exactly as many as the quantity allows.
-        var withdrawn = (await system.Database.ListAsync<Guid>("SELECT request_id FROM request_outcomes WHERE outcome = 'Withdrawn'")).ToHashSet();
-        var everything = system.ReadRequestLog()
-            .Select(m => (Message: m, Request: JsonSerializer.Deserialize<CouponRequested>(m.Message.Value, JsonSerializerOptions.Web)))
+        var withdrawn = (await database.ListAsync<Guid>("SELECT request_id FROM request_outcomes WHERE outcome = 'Withdrawn' AND policy_id = ANY($1)", policyIds)).ToHashSet();
+        var everything = KafkaLog.ReadAll(kafkaBootstrapServers, CouponTopics.Requests)
+            .Select(m => (Message: m, Request: JsonSerializer.Deserialize<CouponRequested>(m.Message.Value, JsonSerializerOptions.Web)!))
+            .Where(m => policyIds.Contains(m.Request.PolicyId))
             .ToList();
 
         // The idempotent producer's retries left no duplicates in the log.
-        everything.GroupBy(m => m.Request!.RequestId).Where(g => g.Count() > 1).ShouldBeEmpty();
-        var log = everything.Where(m => !withdrawn.Contains(m.Request!.RequestId)).ToList();
-        foreach (var policy in log.GroupBy(m => m.Request!.PolicyId))
+        everything.GroupBy(m => m.Request.RequestId).Where(g => g.Count() > 1).ShouldBeEmpty();
+        var log = everything.Where(m => !withdrawn.Contains(m.Request.RequestId)).ToList();
+        foreach (var policy in log.GroupBy(m => m.Request.PolicyId))
         {
             policy.Select(m => m.Message.Partition.Value).Distinct().Count().ShouldBe(1, $"policy {policy.Key} spans partitions");
-            var quantity = await system.Database.ScalarAsync<int>("SELECT total_quantity FROM coupon_policies WHERE id = $1", policy.Key);
-            var firstUsers = policy.OrderBy(m => m.Message.Offset.Value).Select(m => m.Request!.UserId).Distinct().Take(quantity).ToHashSet();
-            var holders = (await system.Database.ListAsync<long>("SELECT user_id FROM coupons WHERE policy_id = $1", policy.Key)).ToHashSet();
+            var quantity = await database.ScalarAsync<int>("SELECT total_quantity FROM coupon_policies WHERE id = $1", policy.Key);
+            var firstUsers = policy.OrderBy(m => m.Message.Offset.Value).Select(m => m.Request.UserId).Distinct().Take(quantity).ToHashSet();
+            var holders = (await database.ListAsync<long>("SELECT user_id FROM coupons WHERE policy_id = $1", policy.Key)).ToHashSet();
             holders.SetEquals(firstUsers).ShouldBeTrue($"policy {policy.Key}: the {holders.Count} holders are not the first {firstUsers.Count} distinct users of its partition");
         }
     }

@@ -14,7 +14,7 @@ namespace CouponAspire.Tests.Telemetry;
 public sealed class TelemetryTests(PostgresFixture postgres)
 {
     [Fact]
-    public async Task One_request_is_one_trace_from_the_http_request_through_kafka_to_its_decision()
+    public async Task One_request_is_one_trace_from_the_http_request_through_kafka_to_its_decision_and_database_work()
     {
         var exported = new LockedList<Activity>();
         await using var system = await CouponSystem.StartAsync(
@@ -28,8 +28,7 @@ public sealed class TelemetryTests(PostgresFixture postgres)
         var publish = spans.Single(s => s.DisplayName == "coupon-events publish" && Equals(s.GetTagItem("coupon.request_id"), requestId));
         var server = spans.Single(s => s.SpanId == publish.ParentSpanId);
         var process = spans.Single(s => s.DisplayName == "coupon-events process" && s.ParentSpanId == publish.SpanId);
-        var batch = spans.Single(s => s.DisplayName == "coupon-events process" && s.Links.Any(l => l.Context.SpanId == publish.SpanId));
-        var databaseWork = spans.Where(s => s.ParentSpanId == batch.SpanId).ToList();
+        var databaseWork = spans.Where(s => s.ParentSpanId == process.SpanId).ToList();
 
         server.Kind.ShouldBe(ActivityKind.Server);
         server.GetTagItem("http.route").ShouldBe("/api/coupon-policies/{policyId}/requests");
@@ -42,18 +41,67 @@ public sealed class TelemetryTests(PostgresFixture postgres)
             () => publish.GetTagItem("messaging.kafka.message.key").ShouldBe(policy.ToString()),
             () => publish.GetTagItem("messaging.destination.partition.id").ShouldNotBeNull(),
             () => publish.GetTagItem("messaging.kafka.offset").ShouldNotBeNull());
+        AssertProcessesTheRequest(process, publish, policy, userId: 77, "Issued");
+        databaseWork.ShouldNotBeEmpty("a lone request's decision and its database work are in its own trace");
+        databaseWork.ShouldAllBe(s => s.Source.Name == "Npgsql");
+    }
+
+    [Fact]
+    public async Task A_batch_has_a_span_linked_to_every_message_with_the_database_work_under_it_and_each_message_links_back()
+    {
+        var exported = new LockedList<Activity>();
+        await using var system = await CouponSystem.StartAsync(
+            postgres, partitions: 1, consumers: 0, configureServices: services => services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(exported)));
+        var policy = await system.CreatePolicyAsync(10);
+
+        // Published before any consumer runs, so that the first poll takes them all at once.
+        var requestIds = new List<Guid>();
+        for (var user = 1; user <= 10; user++)
+        {
+            requestIds.Add((await system.RequestAsync(policy, user))!.Value);
+        }
+
+        system.AddConsumer();
+        await system.WaitUntilDecidedAsync(requestIds);
+        var spans = await WaitForAsync(exported, all => requestIds.All(id => all.Any(s => Equals(s.GetTagItem("coupon.request_id"), id) && s.Kind == ActivityKind.Consumer)));
+
+        // However the polls split them, every batch of several has a span of its own.
+        var batches = spans.Where(s => s.GetTagItem("messaging.batch.message_count") is int).ToDictionary(s => s.SpanId);
+        batches.ShouldNotBeEmpty("requests waiting for a consumer are decided in batches");
+        foreach (var (requestId, user) in requestIds.Select((id, i) => (id, i + 1L)))
+        {
+            var publish = spans.Single(s => s.DisplayName == "coupon-events publish" && Equals(s.GetTagItem("coupon.request_id"), requestId));
+            var process = spans.Single(s => s.Kind == ActivityKind.Consumer && s.ParentSpanId == publish.SpanId);
+            AssertProcessesTheRequest(process, publish, policy, user, "Issued");
+            if (process.Links.Any())
+            {
+                var batch = batches[process.Links.ShouldHaveSingleItem().Context.SpanId];
+                batch.Links.ShouldContain(link => link.Context.SpanId == publish.SpanId, "the batch links to every message it decided");
+            }
+        }
+
+        batches.Values.Sum(b => (int)b.GetTagItem("messaging.batch.message_count")!).ShouldBe(
+            spans.Count(s => s.Kind == ActivityKind.Consumer && s.ParentSpanId != default && s.Links.Any()), "each message of a batch links to the batch that decided it");
+        foreach (var batch in batches.Values)
+        {
+            var databaseWork = spans.Where(s => s.ParentSpanId == batch.SpanId).ToList();
+            databaseWork.ShouldNotBeEmpty("the batch's database transaction hangs under the batch span");
+            databaseWork.ShouldAllBe(s => s.Source.Name == "Npgsql");
+        }
+    }
+
+    private static void AssertProcessesTheRequest(Activity process, Activity publish, long policy, long userId, string outcome) =>
         process.ShouldSatisfyAllConditions(
+            () => process.Kind.ShouldBe(ActivityKind.Consumer),
+            () => process.TraceId.ShouldBe(publish.TraceId),
+            () => process.GetTagItem("messaging.kafka.message.key").ShouldBe(policy.ToString(), "the message key is the policy id"),
             () => process.GetTagItem("messaging.destination.partition.id").ShouldBe(publish.GetTagItem("messaging.destination.partition.id")),
             () => process.GetTagItem("messaging.kafka.offset").ShouldBe(publish.GetTagItem("messaging.kafka.offset")),
             () => process.GetTagItem("messaging.consumer.group.name").ShouldBe("coupon-service-group"),
             () => process.GetTagItem("messaging.client.id").ShouldNotBeNull(),
             () => process.GetTagItem("coupon.policy_id").ShouldBe(policy),
-            () => process.GetTagItem("coupon.user_id").ShouldBe(77L),
-            () => process.GetTagItem("coupon.outcome").ShouldBe("Issued"));
-        batch.GetTagItem("messaging.batch.message_count").ShouldNotBeNull();
-        databaseWork.ShouldNotBeEmpty("the batch's database transaction hangs under the batch span");
-        databaseWork.ShouldAllBe(s => s.Source.Name == "Npgsql");
-    }
+            () => process.GetTagItem("coupon.user_id").ShouldBe(userId),
+            () => process.GetTagItem("coupon.outcome").ShouldBe(outcome));
 
     [Fact]
     public async Task The_services_record_requests_decisions_latency_batch_sizes_and_lag()

@@ -3,9 +3,10 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Microsoft.Extensions.Hosting;
+namespace CouponAspire.ServiceDefaults.Kafka;
 
 /// <summary>
 /// Kafka clients registered the way Aspire.Confluent.Kafka does (which cannot be restored here), so that moving to
@@ -143,14 +144,4 @@ public static class KafkaClientExtensions
             }
         }
     }
-}
-
-/// <summary>Builds consumers from the bound <see cref="ConsumerConfig"/>, with librdkafka's log routed to <see cref="ILogger"/>.</summary>
-public sealed class KafkaConsumerFactory<TKey, TValue>(ConsumerConfig config, IServiceProvider services)
-{
-    public ConsumerConfig Config { get; } = config;
-
-    public ConsumerBuilder<TKey, TValue> CreateBuilder() => new ConsumerBuilder<TKey, TValue>(Config)
-        .SetLogHandler(KafkaClientExtensions.LogTo<IConsumer<TKey, TValue>>(services))
-        .SetErrorHandler((_, error) => KafkaClientExtensions.LogError<IConsumer<TKey, TValue>>(services, error));
 }

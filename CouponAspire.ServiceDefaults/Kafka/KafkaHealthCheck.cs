@@ -1,7 +1,7 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Microsoft.Extensions.Hosting;
+namespace CouponAspire.ServiceDefaults.Kafka;
 
 /// <summary>
 /// Healthy when a broker answers a metadata request in time (the replacement for Aspire.Confluent.Kafka's check,

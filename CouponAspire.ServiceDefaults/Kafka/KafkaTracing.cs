@@ -5,7 +5,7 @@ using Confluent.Kafka;
 using OpenTelemetry;
 using OpenTelemetry.Context.Propagation;
 
-namespace Microsoft.Extensions.Hosting;
+namespace CouponAspire.ServiceDefaults.Kafka;
 
 /// <summary>
 /// Tracing for Kafka clients with the OpenTelemetry messaging conventions (what the missing
@@ -66,18 +66,21 @@ public static class KafkaTracing
 
     /// <summary>
     /// A <c>{topic} process</c> span for one message, a child of the context it was published in, so that the request
-    /// that published it and the decision about it are one trace.
+    /// that published it and the decision about it are one trace. <paramref name="batch"/>, when the message was
+    /// processed as part of a batch, is linked: the batch's span holds the work done for all of its messages.
     /// </summary>
-    public static Activity? StartProcess<TKey, TValue>(ConsumeResult<TKey, TValue> message, string consumerGroup, string? clientId, DateTimeOffset? startTime = null) =>
-        StartProcess(message, ExtractContext(message.Message.Headers), consumerGroup, clientId, startTime);
-
-    /// <summary>The same, with the publish context already read from the message's headers.</summary>
     public static Activity? StartProcess<TKey, TValue>(
-        ConsumeResult<TKey, TValue> message, ActivityContext parent, string consumerGroup, string? clientId, DateTimeOffset? startTime = null)
+        ConsumeResult<TKey, TValue> message,
+        ActivityContext parent,
+        string consumerGroup,
+        string? clientId,
+        DateTimeOffset? startTime = null,
+        ActivityContext batch = default)
     {
         var activity = Source.StartActivity(
             ActivityKind.Consumer,
             parent,
+            links: batch == default ? null : [new ActivityLink(batch)],
             startTime: startTime ?? default,
             name: $"{message.Topic} process");
         activity?.SetTag("messaging.system", "kafka")
@@ -88,13 +91,21 @@ public static class KafkaTracing
             .SetTag("messaging.kafka.offset", message.Offset.Value)
             .SetTag("messaging.consumer.group.name", consumerGroup)
             .SetTag("messaging.client.id", clientId);
-        if (message.Message.Key is string key)
+        if (KeyOf(message.Message.Key) is { } key)
         {
             activity?.SetTag("messaging.kafka.message.key", key);
         }
 
         return activity;
     }
+
+    /// <summary>The message key as text, as the conventions want it: keys here are UTF-8 strings, read as bytes or as strings.</summary>
+    private static string? KeyOf<TKey>(TKey key) => key switch
+    {
+        string text => text,
+        byte[] bytes => Encoding.UTF8.GetString(bytes),
+        _ => null,
+    };
 
     /// <summary>
     /// A <c>{topic} process</c> span for a whole batch, linked to every message's publish context; the work done for

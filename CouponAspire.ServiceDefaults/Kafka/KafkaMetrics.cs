@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using Confluent.Kafka;
 
-namespace Microsoft.Extensions.Hosting;
+namespace CouponAspire.ServiceDefaults.Kafka;
 
 /// <summary>
 /// Kafka client metrics with the OpenTelemetry messaging conventions, on the <see cref="CouponTelemetry.Kafka"/>

@@ -1,0 +1,65 @@
+using CouponAspire.AppHost.Infrastructure;
+using Microsoft.Extensions.Configuration;
+
+namespace CouponAspire.AppHost;
+
+/// <summary>
+/// The whole system: Kafka, PostgreSQL, the API, the consumer replicas and the load generator — what
+/// <c>dotnet run --project CouponAspire.AppHost</c> runs and azd deploys. Separate from the entry point so that tests
+/// can read the model without running it.
+/// </summary>
+public static class CouponAspireApplication
+{
+    public static IDistributedApplicationBuilder AddCouponAspire(this IDistributedApplicationBuilder builder)
+    {
+        // Demo settings: appsettings.json, the command line (-- --ConsumerReplicas=5) or environment variables.
+        var consumerReplicas = builder.Configuration.GetValue("ConsumerReplicas", 3);
+        var partitions = builder.Configuration.GetValue("Partitions", 12);
+        var issuanceStrategy = builder.Configuration.GetValue("IssuanceStrategy", "Batched");
+
+        // Kafka and PostgreSQL: containers where a container runtime answers, else local processes (the Infrastructure setting).
+        var infrastructure = CouponInfrastructure.Add(builder, partitions);
+
+        // Signs the bearer tokens the API accepts and the load generator mints. Generated on the first run and kept in the
+        // AppHost's user secrets; 44 letters and digits are valid base64 (33 bytes, enough for HS256). Secret, so a published
+        // manifest says only how to generate it, never a value.
+        var tokenSigningKey = builder.AddParameter(
+            "token-signing-key",
+            new GenerateParameterDefault { MinLength = 44, Special = false },
+            secret: true,
+            persist: true);
+
+        var api = builder.AddProject<Projects.CouponAspire_Api>("api")
+            .WithCouponInfrastructure(infrastructure, partitions)
+            .WithBearerTokenSettings(tokenSigningKey)
+            .WithExternalHttpEndpoints()
+            .WithHttpHealthCheck("/health");
+
+        var consumer = builder.AddProject<Projects.CouponAspire_Consumer>("consumer")
+            .WithCouponInfrastructure(infrastructure, partitions)
+            .WithEnvironment("Issuance__Strategy", issuanceStrategy)
+            .WithEnvironment(context =>
+            {
+                foreach (var (key, value) in infrastructure.ConsumerSettings)
+                {
+                    context.EnvironmentVariables[key] = value ?? "";
+                }
+            })
+            .WithReplicas(consumerReplicas)
+            .WithHttpHealthCheck("/health");
+
+        // A demo tool, started from the dashboard and never deployed: a flash sale of eight policies, so that their
+        // partitions (and the replicas holding them) all have work.
+        builder.AddProject<Projects.CouponAspire_LoadGenerator>("loadgen")
+            .WithArgs("--policies", "8", "--quantity", "250", "--requests", "10000", "--users", "8000")
+            .WithReference(api).WaitFor(api)
+            .WithBearerTokenSettings(tokenSigningKey)
+            .WithExplicitStart()
+            .ExcludeFromManifest();
+
+        // Once the API and every consumer replica are healthy: where the API is, and an administrator's token to call it with.
+        builder.AddDevelopmentCredentials(api, consumer, tokenSigningKey);
+
+        return builder;
+    }
+}

@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using CouponAspire.Api.Apis;
+using CouponAspire.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CouponAspire.Tests.AppHost;
+
+/// <summary>The system as the AppHost runs it, through its front door: the API, the replicas, the dashboard.</summary>
+[Collection(RunningAppHostCollection.Name)]
+public sealed class RunningSystemTests(RunningAppHost system)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task Every_resource_of_the_system_is_running_and_healthy()
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(Patience);
+        var expected = new HashSet<string> { "postgres", "coupondb", "kafka", "kafka-mock", "api" };
+        var healthy = new HashSet<string>();
+        var replicas = new HashSet<string>();
+
+        await foreach (var update in system.Watch(timeout.Token))
+        {
+            var name = update.Resource.Name;
+            if (RunningAppHost.IsRunningAndHealthy(update.Snapshot) && (expected.Contains(name) || name == "consumer"))
+            {
+                (name == "consumer" ? replicas : healthy).Add(name == "consumer" ? update.ResourceId : name);
+            }
+
+            if (healthy.IsSupersetOf(expected) && replicas.Count == RunningAppHost.ConsumerReplicas)
+            {
+                break;
+            }
+        }
+
+        healthy.ShouldBe(expected, ignoreOrder: true);
+        replicas.Count.ShouldBe(RunningAppHost.ConsumerReplicas);
+        replicas.ShouldAllBe(id => id.StartsWith("consumer-", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_flash_sale_over_several_policies_with_three_consumer_replicas_keeps_every_invariant()
+    {
+        long[] policies = [await system.CreatePolicyAsync(150), await system.CreatePolicyAsync(60), await system.CreatePolicyAsync(400), await system.CreatePolicyAsync(25)];
+
+        var sale = await FlashSale.RunAsync(system.TryRequestAsync, policies, count: 3000, users: 900, concurrency: 32, seed: 12, TestContext.Current.CancellationToken);
+
+        sale.Accepted.ShouldNotBeEmpty();
+        await Invariants.AssertAllHoldAsync(system.Database, system.KafkaBootstrapServers, policies, sale.Accepted, Patience);
+        foreach (var policy in policies)
+        {
+            var quantity = await system.Database.ScalarAsync<int>("SELECT total_quantity FROM coupon_policies WHERE id = $1", policy);
+            (await system.Database.ScalarAsync<long>("SELECT count(*) FROM coupons WHERE policy_id = $1", policy)).ShouldBe(quantity, $"policy {policy} sold out");
+        }
+
+        // The replicas share the partitions: each holds some, none holds another's.
+        var assignments = new List<HashSet<int>>();
+        foreach (var replica in await system.ConsumerReplicaIdsAsync(TestContext.Current.CancellationToken))
+        {
+            assignments.Add(ConsumerAssignment.Replay(await system.LogsOfAsync(replica)));
+        }
+
+        assignments.ShouldAllBe(partitions => partitions.Count > 0);
+        assignments.SelectMany(p => p).Order().ShouldBe(Enumerable.Range(0, RunningAppHost.Partitions), "every partition is held by exactly one replica");
+    }
+
+    [Fact]
+    public async Task A_consumer_replica_stopped_and_started_again_while_the_sale_is_decided_loses_and_duplicates_nothing()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var policies = new long[8];
+        for (var i = 0; i < policies.Length; i++)
+        {
+            policies[i] = await system.CreatePolicyAsync(300);
+        }
+
+        var sale = FlashSale.RunAsync(system.TryRequestAsync, policies, count: 9000, users: 6000, concurrency: 8, seed: 13, cancellationToken);
+
+        // Stop the replica holding the most of the sale's partitions once decisions are under way there.
+        (await Eventually.HoldsAsync(async () => await DecidedAsync(policies) >= 200, Patience)).ShouldBeTrue("the sale never got going");
+        var salePartitions = (await system.Database.ListAsync<int>("SELECT DISTINCT kafka_partition FROM request_outcomes WHERE policy_id = ANY($1)", policies)).ToHashSet();
+        var replicas = await system.ConsumerReplicaIdsAsync(cancellationToken);
+        var held = new Dictionary<string, HashSet<int>>();
+        foreach (var replica in replicas)
+        {
+            held[replica] = ConsumerAssignment.Replay(await system.LogsOfAsync(replica));
+        }
+
+        var victim = replicas.MaxBy(r => held[r].Count(salePartitions.Contains))!;
+        var commands = system.App.Services.GetRequiredService<ResourceCommandService>();
+        var decidedAtStop = await DecidedAsync(policies);
+        var acceptedAtStop = await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts WHERE policy_id = ANY($1)", policies);
+        (await commands.ExecuteCommandAsync(victim, KnownResourceCommands.StopCommand, cancellationToken)).Success.ShouldBeTrue();
+        await system.WaitForReplicaAsync(victim, snapshot => KnownResourceStates.TerminalStates.Contains(snapshot.State?.Text), Patience);
+
+        // The others take its partitions over and go on deciding; then it comes back and gets its share again.
+        (await Eventually.HoldsAsync(async () => await DecidedAsync(policies) >= decidedAtStop + 500, Patience)).ShouldBeTrue("the other replicas did not take over");
+        var restartedAt = DateTimeOffset.UtcNow;
+        (await commands.ExecuteCommandAsync(victim, KnownResourceCommands.StartCommand, cancellationToken)).Success.ShouldBeTrue();
+        await system.WaitForReplicaAsync(victim, RunningAppHost.IsRunningAndHealthy, Patience);
+        (await Eventually.HoldsAsync(
+            async () => (await system.LogsOfAsync(victim)).Any(line => line.Contains("Assigned partition(s)") && LoggedAt(line) >= restartedAt),
+            Patience)).ShouldBeTrue("the replica rejoined the group");
+        var result = await sale;
+
+        decidedAtStop.ShouldBeGreaterThanOrEqualTo(1);
+        decidedAtStop.ShouldBeLessThan(acceptedAtStop, "the stop met requests accepted but not yet decided");
+        held[victim].Count(salePartitions.Contains).ShouldBeGreaterThan(0, "the stopped replica held partitions of the sale");
+        await Invariants.AssertAllHoldAsync(system.Database, system.KafkaBootstrapServers, policies, result.Accepted, Patience);
+    }
+
+    [Fact]
+    public async Task One_request_is_one_trace_in_the_dashboard_from_the_api_through_kafka_to_a_consumer_replica_and_its_database_work()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var policy = await system.CreatePolicyAsync(100);
+        using var dashboard = await DashboardTelemetry.ConnectAsync((await system.App.GetDashboardUrlAsync(cancellationToken))!, cancellationToken);
+
+        // The services export spans in batches from a bounded queue, which drops spans while the dashboard cannot keep up
+        // (right after a sale, say). So requests are sent, each in a trace of its own, until the dashboard has one whole.
+        List<DashboardSpan> trace = [];
+        Guid requestId = default;
+        var user = 4200L;
+        (await Eventually.HoldsAsync(
+            async () =>
+            {
+                var traceId = ActivityTraceId.CreateRandom().ToHexString();
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/coupon-policies/{policy}/requests") { Content = JsonContent.Create(new { userId = ++user }) };
+                request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+                using var response = await system.Api.SendAsync(request, cancellationToken);
+                response.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+                requestId = (await response.Content.ReadFromJsonAsync<CouponRequestAccepted>(cancellationToken))!.RequestId;
+                await Decisions.WaitUntilDecidedAsync(system.Database, system.KafkaBootstrapServers, [requestId]);
+
+                // Each service exports on its own schedule: wait a while for the API's spans and the consumer's alike.
+                return await Eventually.HoldsAsync(
+                    async () =>
+                    {
+                        trace = await dashboard.TraceAsync(traceId, cancellationToken);
+                        return trace.Any(s => s.Kind == DashboardSpan.Server) && trace.Any(s => s.Kind == DashboardSpan.Producer)
+                            && trace.Any(s => s.Kind == DashboardSpan.Consumer) && trace.Any(s => s.Scope == "Npgsql" && s.Service == "consumer");
+                    },
+                    TimeSpan.FromSeconds(15));
+            },
+            Patience)).ShouldBeTrue($"the dashboard never received every span of a request; the last one had {string.Join(", ", trace.Select(s => $"{s.Service}: {s.Name}"))}");
+
+        var server = trace.Single(s => s.Kind == DashboardSpan.Server);
+        var publish = trace.Single(s => s.Name == "coupon-events publish");
+        var process = trace.Single(s => s.Name == "coupon-events process");
+        server.ShouldSatisfyAllConditions(
+            () => server.Service.ShouldBe("api"),
+            () => server.Attributes["http.route"].ShouldBe("/api/coupon-policies/{policyId}/requests"));
+        publish.ShouldSatisfyAllConditions(
+            () => publish.Service.ShouldBe("api"),
+            () => publish.Kind.ShouldBe(DashboardSpan.Producer),
+            () => publish.ParentSpanId.ShouldBe(server.SpanId),
+            () => publish.Attributes["messaging.kafka.message.key"].ShouldBe(policy.ToString(CultureInfo.InvariantCulture)));
+        var replicas = await system.ConsumerReplicaIdsAsync(cancellationToken);
+        process.ShouldSatisfyAllConditions(
+            () => process.Service.ShouldBe("consumer"),
+            () => replicas.ShouldContain($"consumer-{process.Instance}", "the span comes from one of the replicas"),
+            () => process.Kind.ShouldBe(DashboardSpan.Consumer),
+            () => process.ParentSpanId.ShouldBe(publish.SpanId),
+            () => process.Attributes["messaging.kafka.message.key"].ShouldBe(policy.ToString(CultureInfo.InvariantCulture)),
+            () => process.Attributes["messaging.destination.partition.id"].ShouldBe(publish.Attributes["messaging.destination.partition.id"]),
+            () => process.Attributes["messaging.consumer.group.name"].ShouldBe("coupon-service-group"),
+            () => process.Attributes["coupon.request_id"].ShouldBe(requestId.ToString()),
+            () => process.Attributes["coupon.user_id"].ShouldBe(user.ToString(CultureInfo.InvariantCulture)),
+            () => process.Attributes["coupon.outcome"].ShouldBe("Issued"));
+
+        // A lone request is decided in a batch of one, in its own trace: its database statements hang under its processing.
+        var databaseWork = trace.Where(s => s.ParentSpanId == process.SpanId).ToList();
+        databaseWork.ShouldNotBeEmpty();
+        databaseWork.ShouldAllBe(s => s.Scope == "Npgsql" && s.Attributes["db.namespace"] == "coupondb" && s.Instance == process.Instance);
+    }
+
+    [Fact]
+    public async Task The_load_generator_started_from_the_dashboard_runs_a_sale_that_keeps_every_invariant()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var loadgen = await system.ResourceIdAsync("loadgen", cancellationToken);
+
+        // The dashboard's Start button runs this command.
+        var started = await system.App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(loadgen, KnownResourceCommands.StartCommand, cancellationToken);
+        started.Success.ShouldBeTrue(started.Message);
+        CustomResourceSnapshot? finished = null;
+        await system.WaitForReplicaAsync(loadgen, snapshot => KnownResourceStates.TerminalStates.Contains((finished = snapshot).State?.Text), Patience);
+
+        var output = await system.LogsOfAsync(loadgen);
+        finished!.ExitCode.ShouldBe(0, string.Join(Environment.NewLine, output.TakeLast(30)));
+        output.ShouldContain(line => line.Contains("The sale held: every invariant holds."));
+    }
+
+    private Task<long> DecidedAsync(long[] policies) =>
+        system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE policy_id = ANY($1)", policies);
+
+    /// <summary>When the orchestrator received a line of a resource's console (each line starts with it).</summary>
+    private static DateTimeOffset LoggedAt(string line) =>
+        DateTimeOffset.TryParse(line.AsSpan(0, Math.Min(line.Length, 28)), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : DateTimeOffset.MinValue;
+
+}
