@@ -1,5 +1,7 @@
-using CouponAspire.Api.Apis;
-using CouponAspire.Api.Infrastructure;
+using CouponAspire.Api;
+using CouponAspire.Api.Coupons;
+using CouponAspire.Api.Policies;
+using CouponAspire.Api.Requests;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);

@@ -1,3 +1,4 @@
+using CouponAspire.Contracts.Security;
 using CouponAspire.LocalInfrastructure;
 
 namespace CouponAspire.AppHost;
@@ -14,8 +15,11 @@ internal static class BearerTokenSettings
     public static IResourceBuilder<ProjectResource> WithBearerTokenSettings(
         this IResourceBuilder<ProjectResource> project, IResourceBuilder<ParameterResource> signingKey) =>
         project
-            .WithEnvironment("Authentication__Schemes__Bearer__ValidIssuer", Issuer)
-            .WithEnvironment("Authentication__Schemes__Bearer__ValidAudiences__0", Audience)
-            .WithEnvironment("Authentication__Schemes__Bearer__SigningKeys__0__Issuer", Issuer)
-            .WithEnvironment("Authentication__Schemes__Bearer__SigningKeys__0__Value", signingKey);
+            .WithEnvironment(Variable(BearerTokens.ValidIssuerKey), Issuer)
+            .WithEnvironment(Variable(BearerTokens.ValidAudienceKey), Audience)
+            .WithEnvironment(Variable(BearerTokens.SigningKeyIssuerKey), Issuer)
+            .WithEnvironment(Variable(BearerTokens.SigningKeyValueKey), signingKey);
+
+    /// <summary>A configuration key as an environment variable name (<c>a:b</c> is <c>a__b</c>).</summary>
+    private static string Variable(string key) => key.Replace(":", "__", StringComparison.Ordinal);
 }

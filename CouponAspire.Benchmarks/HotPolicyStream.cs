@@ -1,4 +1,4 @@
-using CouponAspire.Issuance.Engine;
+using CouponAspire.Consumer.Issuance;
 
 namespace CouponAspire.Benchmarks;
 
@@ -18,6 +18,9 @@ internal sealed class HotPolicyStream
     public IReadOnlyList<IssuanceRequest> Requests { get; }
     public int Quantity { get; }
     public int DistinctUsers { get; }
+
+    public override string ToString() =>
+        $"Stream: {Requests.Count:N0} requests for one policy of {Quantity:N0} coupons from {DistinctUsers:N0} distinct users";
 
     public static HotPolicyStream Create(int count, int seed)
     {

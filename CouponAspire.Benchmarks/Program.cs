@@ -1,6 +1,6 @@
 using System.CommandLine;
 using CouponAspire.Benchmarks;
-using CouponAspire.Issuance.Engine;
+using CouponAspire.Consumer.Issuance;
 
 var requests = RequestsOption();
 var batchSize = new Option<int>("--batch-size") { Description = "Requests per batch handed to the engine (the consumer's maximum batch).", DefaultValueFactory = _ => 500 };
@@ -28,10 +28,10 @@ root.Subcommands.Add(baseline);
 
 var e2eRequests = RequestsOption();
 var e2eRounds = RoundsOption();
-var e2eStrategy = new Option<IssuanceStrategy?>("--strategy") { Description = "Run only this strategy (for profiling one path); no ratio then." };
+var e2eStrategy = new Option<IssuanceStrategy?>("--strategy") { Description = "Run only this strategy end to end (for profiling one path); no ratio then." };
 var endToEnd = new Command(
     "end-to-end",
-    "One hot policy from publish to decision: a single partition and one consumer process, each strategy in turn, in one run.")
+    "One hot policy from publish to decision (a single partition, one consumer process) with each strategy, and the engine alone on the same stream, in one run.")
 {
     e2eRequests, e2eRounds, e2eStrategy,
 };
@@ -39,7 +39,15 @@ endToEnd.SetAction((result, cancellationToken) => EndToEndBenchmark.RunAsync(new
 root.Subcommands.Add(endToEnd);
 
 // The end-to-end benchmark stops its consumer process and PostgreSQL on Ctrl+C; give it the time (the default is 2 s).
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
+}
+catch (BenchmarkFailedException e)
+{
+    await Console.Error.WriteLineAsync(e.Message);
+    return 1;
+}
 
 // The engine and the end-to-end benchmark take the same stream and rounds.
 static Option<int> RequestsOption() => new("--requests") { Description = "Requests in the stream for the hot policy.", DefaultValueFactory = _ => 10_000 };

@@ -1,9 +1,9 @@
 using Confluent.Kafka;
-using CouponAspire.Consumer.Processing;
-using CouponAspire.Issuance;
-using CouponAspire.Issuance.Contracts;
-using CouponAspire.Issuance.Data;
-using CouponAspire.Issuance.Engine;
+using CouponAspire.Consumer.Consuming;
+using CouponAspire.Consumer.Issuance;
+using CouponAspire.Contracts;
+using CouponAspire.Contracts.Events;
+using CouponAspire.Contracts.Schema;
 using CouponAspire.ServiceDefaults.Kafka;
 
 namespace CouponAspire.Consumer;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using CouponAspire.LocalInfrastructure;
 
 namespace CouponAspire.LoadGenerator;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using CouponAspire.LocalInfrastructure;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console;
@@ -100,7 +99,6 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
         var counters = new LiveCounters();
         using var stopView = new CancellationTokenSource();
         var view = new ProgressView(counters, terminal).RunAsync(stopView.Token);
-        var watch = WatchIssuedAsync(api, policies, counters, stopView.Token);
         try
         {
             var recording = await new IssueRequestSender(http, plan, requestUris, authorizations, counters)
@@ -119,7 +117,7 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
         finally
         {
             await stopView.CancelAsync();
-            await Task.WhenAll(view, watch);
+            await view;
         }
     }
 
@@ -138,28 +136,5 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
         }
 
         return taken;
-    }
-
-    /// <summary>Reads the policies' counts twice a second for the progress view: one small read beside thousands of requests.</summary>
-    private static async Task WatchIssuedAsync(CouponApiClient api, List<PolicyView> policies, LiveCounters counters, CancellationToken stop)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stop))
-            {
-                long issued = 0;
-                foreach (var policy in policies)
-                {
-                    issued += (await api.GetPolicyAsync(policy.Id, stop)).IssuedCount;
-                }
-
-                counters.IssuedSoFar(issued);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or CannotRunException or JsonException)
-        {
-            // Only the view misses it; the sale goes on and its own errors are counted where they happen.
-        }
     }
 }

@@ -91,7 +91,7 @@ internal sealed class IssueRequestSender(HttpClient http, SalePlan plan, Uri[] r
         {
             switch (status)
             {
-                case HttpStatusCode.Accepted when IssueResponses.TryReadAccepted(body, out var requestId):
+                case HttpStatusCode.Accepted when IssueAnswer.Read(body).RequestId is { } requestId && requestId != Guid.Empty:
                     _recording.RequestIds[index] = requestId;
                     counters.Accepted();
                     return;
@@ -99,10 +99,10 @@ internal sealed class IssueRequestSender(HttpClient http, SalePlan plan, Uri[] r
                     Unreadable(index);
                     return;
                 case HttpStatusCode.Conflict or HttpStatusCode.ServiceUnavailable:
-                    var (reason, unknownOutcome) = IssueResponses.ReadProblem(body);
-                    _recording.Details[index] = reason;
-                    _recording.RequestIds[index] = unknownOutcome;
-                    if (ReferenceEquals(reason, IssueResponses.SoldOut))
+                    var problem = IssueAnswer.Read(body);
+                    _recording.Details[index] = problem.Reason;
+                    _recording.RequestIds[index] = problem.RequestId ?? Guid.Empty;
+                    if (problem.Reason == IssueAnswer.SoldOut)
                     {
                         Interlocked.CompareExchange(ref _recording.FirstSoldOutRefusal[policy], Stopwatch.GetTimestamp(), 0);
                     }

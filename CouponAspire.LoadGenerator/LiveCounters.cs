@@ -12,7 +12,6 @@ internal sealed class LiveCounters
     private long _polls;
     private long _decided;
     private long _toDecide;
-    private long _issued;
     private string _phase = "starting";
     private long _phaseStarted = Stopwatch.GetTimestamp();
 
@@ -27,9 +26,6 @@ internal sealed class LiveCounters
     public void Polled() => Interlocked.Increment(ref _polls);
 
     public void Decided() => Interlocked.Increment(ref _decided);
-
-    /// <summary>The policies' issued counts as the API last reported them: decisions are visible before any is read back.</summary>
-    public void IssuedSoFar(long issued) => Interlocked.Exchange(ref _issued, issued);
 
     public void StartPhase(string phase, long toDecide = 0)
     {
@@ -47,8 +43,7 @@ internal sealed class LiveCounters
         Interlocked.Read(ref _errors),
         Interlocked.Read(ref _polls),
         Interlocked.Read(ref _decided),
-        Interlocked.Read(ref _toDecide),
-        Interlocked.Read(ref _issued));
+        Interlocked.Read(ref _toDecide));
 
     private void Answered(ref long kind)
     {
@@ -58,7 +53,7 @@ internal sealed class LiveCounters
 }
 
 internal readonly record struct LiveSnapshot(
-    string Phase, TimeSpan PhaseElapsed, long Sent, long Accepted, long Refused, long Errors, long Polls, long Decided, long ToDecide, long Issued)
+    string Phase, TimeSpan PhaseElapsed, long Sent, long Accepted, long Refused, long Errors, long Polls, long Decided, long ToDecide)
 {
     /// <summary>HTTP calls so far, issue requests and outcome reads alike: the basis of the current rate.</summary>
     public long Calls => Sent + Polls;

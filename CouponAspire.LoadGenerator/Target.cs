@@ -1,3 +1,4 @@
+using CouponAspire.Contracts.Security;
 using CouponAspire.LocalInfrastructure;
 using Microsoft.Extensions.Configuration;
 
@@ -11,9 +12,9 @@ internal sealed record Target(Uri Api, DevelopmentTokens Tokens, string ApiSourc
 {
     // The keys the AppHost sets: service discovery for the API's address, and the API's own JWT bearer settings.
     public const string ApiKey = "services:api:http:0";
-    public const string SigningKeyKey = "Authentication:Schemes:Bearer:SigningKeys:0:Value";
-    public const string IssuerKey = "Authentication:Schemes:Bearer:ValidIssuer";
-    public const string AudienceKey = "Authentication:Schemes:Bearer:ValidAudiences:0";
+    public const string SigningKeyKey = BearerTokens.SigningKeyValueKey;
+    public const string IssuerKey = BearerTokens.ValidIssuerKey;
+    public const string AudienceKey = BearerTokens.ValidAudienceKey;
 
     public static Target Resolve(TargetOptions options, IConfiguration configuration, string credentialsFolder)
     {

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
+using CouponAspire.Contracts.Security;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -14,9 +15,6 @@ public sealed class DevelopmentTokens(string signingKey, string issuer = Develop
 {
     public const string DefaultIssuer = "couponaspire-dev";
     public const string DefaultAudience = "couponaspire-api";
-
-    /// <summary>The role that may manage policies and act for any user.</summary>
-    public const string AdminRole = "coupon-admin";
 
     private static readonly JsonWebTokenHandler Handler = new();
     private readonly SigningCredentials _credentials = new(new SymmetricSecurityKey(Convert.FromBase64String(signingKey)), SecurityAlgorithms.HmacSha256);
@@ -33,20 +31,20 @@ public sealed class DevelopmentTokens(string signingKey, string issuer = Develop
     /// </summary>
     public IReadOnlyDictionary<string, string?> ApiSettings() => new Dictionary<string, string?>
     {
-        ["Authentication:Schemes:Bearer:ValidIssuer"] = Issuer,
-        ["Authentication:Schemes:Bearer:ValidAudiences:0"] = Audience,
-        ["Authentication:Schemes:Bearer:SigningKeys:0:Issuer"] = Issuer,
-        ["Authentication:Schemes:Bearer:SigningKeys:0:Value"] = SigningKey,
+        [BearerTokens.ValidIssuerKey] = Issuer,
+        [BearerTokens.ValidAudienceKey] = Audience,
+        [BearerTokens.SigningKeyIssuerKey] = Issuer,
+        [BearerTokens.SigningKeyValueKey] = SigningKey,
     };
 
     public string ForUser(long userId, TimeSpan? lifetime = null) => Create(userId.ToString(System.Globalization.CultureInfo.InvariantCulture), [], lifetime);
 
-    public string ForAdmin(TimeSpan? lifetime = null) => Create("admin", [AdminRole], lifetime);
+    public string ForAdmin(TimeSpan? lifetime = null) => Create("admin", [BearerTokens.AdminRole], lifetime);
 
     private string Create(string subject, IEnumerable<string> roles, TimeSpan? lifetime = null)
     {
-        var claims = new List<Claim> { new(JwtRegisteredClaimNames.Sub, subject) };
-        claims.AddRange(roles.Select(role => new Claim("role", role)));
+        var claims = new List<Claim> { new(BearerTokens.SubjectClaim, subject) };
+        claims.AddRange(roles.Select(role => new Claim(BearerTokens.RoleClaim, role)));
         var now = DateTime.UtcNow;
         return Handler.CreateToken(new SecurityTokenDescriptor
         {

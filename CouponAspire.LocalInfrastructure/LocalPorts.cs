@@ -1,10 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Reflection;
 
 namespace CouponAspire.LocalInfrastructure;
 
-/// <summary>Where the services a local tool starts are found and where they may listen.</summary>
+/// <summary>Where the servers and services a local tool starts may listen.</summary>
 public static class LocalPorts
 {
     /// <summary>A TCP port on the loopback interface that nothing listens on right now.</summary>
@@ -14,11 +13,4 @@ public static class LocalPorts
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-
-    /// <summary>
-    /// The path of a service's assembly that the calling project records with
-    /// <c>&lt;AssemblyAttribute Include="System.Reflection.AssemblyMetadataAttribute"&gt;</c> under <paramref name="key"/>.
-    /// </summary>
-    public static string ServiceAssembly(Assembly tool, string key) =>
-        Path.GetFullPath(tool.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!);
 }

@@ -56,18 +56,6 @@ public sealed unsafe class MockKafkaCluster : IDisposable
         return mock;
     }
 
-    /// <summary>
-    /// Consumer settings, as configuration keys of the services, that a group needs on this mock, which is not quite a
-    /// broker: it holds a rebalance for up to a session timeout (so sessions are kept short), and its Fetch always waits
-    /// <c>fetch.wait.max.ms</c> even when data is there (a real broker answers at once), so that wait is kept short.
-    /// </summary>
-    public static IReadOnlyDictionary<string, string?> ConsumerSettings(int fetchWaitMaxMs) => new Dictionary<string, string?>
-    {
-        ["Aspire:Confluent:Kafka:Consumer:Config:SessionTimeoutMs"] = "6000",
-        ["Aspire:Confluent:Kafka:Consumer:Config:HeartbeatIntervalMs"] = "500",
-        ["Aspire:Confluent:Kafka:Consumer:Config:FetchWaitMaxMs"] = fetchWaitMaxMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
-
     public void CreateTopic(string topic, int partitions) =>
         Check(Native.TopicCreate(_cluster, topic, partitions, replicationFactor: 1));
 

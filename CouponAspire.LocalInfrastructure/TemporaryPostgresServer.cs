@@ -55,14 +55,6 @@ public sealed class TemporaryPostgresServer : IAsyncDisposable
         }
     }
 
-    public async Task CreateDatabaseAsync(string name, CancellationToken cancellationToken = default)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString());
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
     /// <summary>
     /// Stops the server: a fast shutdown, or an immediate one (connections cut, no checkpoint — what a crash looks
     /// like to clients). <see cref="StartAsync(CancellationToken)"/> brings it back on the same port with the same data.

@@ -6,15 +6,14 @@ var builder = WebApplication.CreateSlimBuilder(args);
 var settings = builder.Configuration.GetSection(MockKafkaSettings.SectionName).Get<MockKafkaSettings>() ?? new MockKafkaSettings();
 var partitions = builder.Configuration.GetValue("CouponEvents:Partitions", 12);
 
-using var cluster = MockKafkaCluster.Start(settings.Brokers, settings.InitialRebalanceDelay);
-LocalTopics.Create(cluster, partitions);
+using var cluster = LocalKafka.Start(partitions, settings.Brokers, settings.InitialRebalanceDelay);
 
 var app = builder.Build();
 app.Logger.LogInformation(
     "librdkafka mock cluster: {Brokers} broker(s) at {BootstrapServers}; topics {Topics} with {Partitions} partitions. It keeps its data in memory: stopping this process loses it",
     settings.Brokers,
     cluster.BootstrapServers,
-    string.Join(", ", LocalTopics.Names),
+    string.Join(", ", LocalKafka.Topics),
     partitions);
 
 app.MapGet("/bootstrap-servers", () => cluster.BootstrapServers);

@@ -46,7 +46,7 @@ public sealed record CouponInfrastructure(
         var database = builder.AddLocalPostgres("postgres").AddDatabase(DatabaseName);
 
         // The mock holds a rebalance open for up to a session timeout, and its fetches always wait fetch.wait.max.ms.
-        return new(choice, AsConnectionString(kafka), AsConnectionString(database), ToEnvironment(MockKafkaCluster.ConsumerSettings(fetchWaitMaxMs: 10)));
+        return new(choice, AsConnectionString(kafka), AsConnectionString(database), ToEnvironment(CouponAspire.LocalInfrastructure.LocalKafka.ConsumerSettings(fetchWaitMaxMs: 10)));
     }
 
     private static CouponInfrastructure AddContainers(IDistributedApplicationBuilder builder, InfrastructureChoice choice)

@@ -5,7 +5,9 @@ using System.Net.Http.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using CouponAspire.Api.Apis;
+using CouponAspire.Api.Coupons;
+using CouponAspire.Api.Policies;
+using CouponAspire.Api.Requests;
 using CouponAspire.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using CouponAspire.Issuance.Contracts;
+using CouponAspire.Contracts.Events;
 using CouponAspire.LocalInfrastructure;
 using CouponAspire.Tests.Infrastructure;
 using Npgsql;
@@ -15,8 +15,8 @@ public sealed class DatabaseFaultTests(PostgresFixture postgres)
         // A server of this test's own: stopping the shared one would break the tests running beside it. Durable, as in
         // production: the outage is a crash (immediate shutdown), and a commit the consumer was told about must survive it.
         await using var server = await TemporaryPostgresServer.StartNewAsync(durable: true, cancellationToken: TestContext.Current.CancellationToken);
-        await server.CreateDatabaseAsync("coupondb", cancellationToken: TestContext.Current.CancellationToken);
-        var database = new TestDatabase(server.ConnectionString("coupondb"), () => Task.CompletedTask);
+        var database = new TestDatabase(
+            await LocalDatabases.CreateAsync(server.ConnectionString(), "coupondb", cancellationToken: TestContext.Current.CancellationToken), () => Task.CompletedTask);
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 2, database: database);
         long[] policies = [await system.CreatePolicyAsync(300), await system.CreatePolicyAsync(60)];
 

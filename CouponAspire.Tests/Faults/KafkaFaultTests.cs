@@ -1,6 +1,6 @@
 using System.Net;
 using Confluent.Kafka;
-using CouponAspire.Issuance.Contracts;
+using CouponAspire.Contracts.Events;
 using CouponAspire.LocalInfrastructure;
 using CouponAspire.Tests.Infrastructure;
 

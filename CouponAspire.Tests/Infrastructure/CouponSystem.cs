@@ -3,9 +3,11 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Confluent.Kafka;
-using CouponAspire.Api.Apis;
-using CouponAspire.Consumer.Processing;
-using CouponAspire.Issuance.Contracts;
+using CouponAspire.Api.Coupons;
+using CouponAspire.Api.Policies;
+using CouponAspire.Api.Requests;
+using CouponAspire.Consumer.Consuming;
+using CouponAspire.Contracts.Events;
 using CouponAspire.LocalInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -66,21 +68,15 @@ public sealed class CouponSystem : IAsyncDisposable
         Action<IServiceCollection>? configureServices = null,
         TestDatabase? database = null)
     {
-        var kafka = MockKafkaCluster.Start(brokers: 3);
-        kafka.CreateTopic(CouponTopics.Requests, partitions);
-        kafka.CreateTopic(CouponTopics.DeadLetters, 1);
+        var kafka = LocalKafka.Start(partitions);
         database ??= await postgres.CreateDatabaseAsync();
         var tokens = new DevelopmentTokens(DevelopmentTokens.NewSigningKey());
-        var all = new Dictionary<string, string?>(tokens.ApiSettings().Concat(MockKafkaCluster.ConsumerSettings(fetchWaitMaxMs: 50)))
-        {
-            ["ConnectionStrings:kafka"] = kafka.BootstrapServers,
-            ["ConnectionStrings:coupondb"] = database.ConnectionString,
-            ["Aspire:Confluent:Kafka:Consumer:Config:AutoCommitIntervalMs"] = "200",
-            ["Logging:LogLevel:Default"] = "Warning",
-            // Test crowds are few users asking many times; the per-user limit has tests of its own.
-            ["CouponApi:RateLimit:PermitsPerSecond"] = "100000",
-            ["CouponApi:RateLimit:Burst"] = "100000",
-        };
+        var all = ServiceSettings.For(kafka.BootstrapServers, database.ConnectionString, tokens, partitions, fetchWaitMaxMs: 50);
+        all["Aspire:Confluent:Kafka:Consumer:Config:AutoCommitIntervalMs"] = "200";
+        all["Logging:LogLevel:Default"] = "Warning";
+        // Test crowds are few users asking many times; the per-user limit has tests of its own.
+        all["CouponApi:RateLimit:PermitsPerSecond"] = "100000";
+        all["CouponApi:RateLimit:Burst"] = "100000";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;

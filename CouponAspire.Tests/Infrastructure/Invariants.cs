@@ -1,5 +1,5 @@
 using System.Text.Json;
-using CouponAspire.Issuance.Contracts;
+using CouponAspire.Contracts.Events;
 
 namespace CouponAspire.Tests.Infrastructure;
 

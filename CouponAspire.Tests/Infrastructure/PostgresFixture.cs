@@ -1,4 +1,4 @@
-using CouponAspire.Issuance.Data;
+using CouponAspire.Contracts.Schema;
 using CouponAspire.LocalInfrastructure;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -32,8 +32,7 @@ public sealed class PostgresFixture : IAsyncLifetime
             _serverConnectionString = _server.ConnectionString();
         }
 
-        await ExecuteAsync($"CREATE DATABASE \"{_template}\"");
-        var templateConnection = WithDatabase(_template);
+        var templateConnection = await LocalDatabases.CreateAsync(_serverConnectionString, _template);
         await using (var dataSource = NpgsqlDataSource.Create(templateConnection))
         await using (var context = CouponDatabase.CreateContext(dataSource))
         {
@@ -45,16 +44,15 @@ public sealed class PostgresFixture : IAsyncLifetime
     }
 
     /// <summary>A new, migrated, empty database for one test; dropped on dispose.</summary>
-    public Task<TestDatabase> CreateDatabaseAsync() => CreateAsync("t", $" TEMPLATE \"{_template}\"");
+    public Task<TestDatabase> CreateDatabaseAsync() => CreateAsync("t", _template);
 
     /// <summary>A database with no schema, for testing migrations themselves.</summary>
-    public Task<TestDatabase> CreateEmptyDatabaseAsync() => CreateAsync("e", "");
+    public Task<TestDatabase> CreateEmptyDatabaseAsync() => CreateAsync("e", null);
 
-    private async Task<TestDatabase> CreateAsync(string prefix, string template)
+    private async Task<TestDatabase> CreateAsync(string prefix, string? template)
     {
         var name = $"{prefix}_{Guid.NewGuid():N}";
-        await ExecuteAsync($"CREATE DATABASE \"{name}\"{template}");
-        return new TestDatabase(WithDatabase(name), () => ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+        return new TestDatabase(await LocalDatabases.CreateAsync(_serverConnectionString, name, template), () => LocalDatabases.DropAsync(_serverConnectionString, name));
     }
 
     public async ValueTask DisposeAsync()
@@ -66,18 +64,7 @@ public sealed class PostgresFixture : IAsyncLifetime
         }
         else
         {
-            await ExecuteAsync($"DROP DATABASE IF EXISTS \"{_template}\" WITH (FORCE)");
+            await LocalDatabases.DropAsync(_serverConnectionString, _template);
         }
-    }
-
-    private string WithDatabase(string database) =>
-        new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = database }.ConnectionString;
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(_serverConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }

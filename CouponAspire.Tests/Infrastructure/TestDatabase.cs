@@ -1,4 +1,4 @@
-using CouponAspire.Issuance.Data;
+using CouponAspire.Contracts.Schema;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -50,16 +50,7 @@ public sealed class TestDatabase(string connectionString, Func<Task> drop) : IAs
         return rows;
     }
 
-    private NpgsqlCommand Command(string sql, object[] parameters)
-    {
-        var command = DataSource.CreateCommand(sql);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
-        }
-
-        return command;
-    }
+    private NpgsqlCommand Command(string sql, object[] parameters) => DataSource.CreateCommand(sql).WithValues(parameters);
 
     public async ValueTask DisposeAsync()
     {

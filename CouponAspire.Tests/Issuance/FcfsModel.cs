@@ -1,4 +1,5 @@
-using CouponAspire.Issuance.Engine;
+using CouponAspire.Consumer.Issuance;
+using CouponAspire.Contracts.Schema;
 
 namespace CouponAspire.Tests.Issuance;
 

@@ -1,4 +1,4 @@
-using CouponAspire.Issuance.Engine;
+using CouponAspire.Consumer.Issuance;
 using CouponAspire.Tests.Infrastructure;
 
 namespace CouponAspire.Tests.Issuance;

@@ -1,4 +1,4 @@
-using CouponAspire.Issuance.Data;
+using CouponAspire.Contracts.Schema;
 using CouponAspire.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;

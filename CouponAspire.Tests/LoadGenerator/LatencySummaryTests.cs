@@ -1,4 +1,4 @@
-using CouponAspire.LoadGenerator;
+using CouponAspire.LocalInfrastructure;
 
 namespace CouponAspire.Tests.LoadGenerator;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using Confluent.Kafka;
-using CouponAspire.Consumer.Processing;
-using CouponAspire.Issuance.Contracts;
+using CouponAspire.Consumer.Consuming;
+using CouponAspire.Contracts.Events;
 using CouponAspire.Tests.Infrastructure;
 
 namespace CouponAspire.Tests.Pipeline;

@@ -1,4 +1,4 @@
-using CouponAspire.Issuance.Contracts;
+using CouponAspire.Contracts.Events;
 using CouponAspire.Tests.Infrastructure;
 
 namespace CouponAspire.Tests.Pipeline;
@@ -24,7 +24,7 @@ public sealed class FcfsTests(PostgresFixture postgres)
             (await replay.CreatePolicyAsync(await system.Database.ScalarAsync<int>("SELECT total_quantity FROM coupon_policies WHERE id = $1", policy))).Id.ShouldBe(policy);
         }
 
-        await using var replayer = new ServiceFactory<CouponAspire.Consumer.Processing.CouponConsumerOptions>(
+        await using var replayer = new ServiceFactory<CouponAspire.Consumer.Consuming.CouponConsumerOptions>(
             new Dictionary<string, string?>(system.Settings)
             {
                 ["ConnectionStrings:coupondb"] = replay.ConnectionString,

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using CouponAspire.Issuance.Contracts;
+using CouponAspire.Contracts.Events;
 using CouponAspire.Tests.Infrastructure;
 
 namespace CouponAspire.Tests.Pipeline;

@@ -1,0 +1,58 @@
+using System.Text.Json.Serialization;
+using Confluent.Kafka;
+using CouponAspire.Api.Policies;
+using CouponAspire.Api.Requests;
+using CouponAspire.Api.Security;
+using CouponAspire.Contracts;
+using CouponAspire.Contracts.Schema;
+using CouponAspire.ServiceDefaults.Kafka;
+
+namespace CouponAspire.Api;
+
+public static class CouponApiServices
+{
+    public static IHostApplicationBuilder AddCouponApiServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddCouponDatabase();
+        builder.AddKafkaProducer<string, byte[]>("kafka", config =>
+        {
+            // Correctness needs these: a 202 means every in-sync replica has the request, written exactly once.
+            config.Acks = Acks.All;
+            config.EnableIdempotence = true;
+            config.AllowAutoCreateTopics = false;
+            // Tunable through Aspire:Confluent:Kafka:Producer:Config.
+            config.MessageTimeoutMs ??= 5000;
+            config.RequestTimeoutMs ??= Math.Min(config.MessageTimeoutMs.Value, 30000);
+            config.LingerMs ??= 2;
+            config.Partitioner ??= Partitioner.Murmur2Random;
+        });
+        builder.Services.AddCouponStartupTasks(builder.Configuration);
+
+        builder.Services.AddOptions<CouponApiOptions>().Bind(builder.Configuration.GetSection(CouponApiOptions.SectionName));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<PolicyGate>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<PolicyGate>());
+        builder.Services.AddSingleton<RequestLedger>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<RequestLedger>());
+        builder.Services.AddSingleton<CouponRequestPublisher>();
+        builder.Services.AddSingleton<CouponRequestAdmission>();
+        builder.Services.AddSingleton<ApiMetrics>();
+
+        builder.Services.AddApiSecurity();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            // Strict input: a number is a JSON number, and a field this API does not know is an error.
+            json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            json.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+        });
+        // Bad JSON becomes an exception that ApiExceptionHandler answers with the field at fault, in every environment.
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
+            kestrel.Limits.MaxRequestBodySize = CouponApiOptions.MaxRequestBodyBytes);
+        builder.Services.AddOpenApi();
+        return builder;
+    }
+}

@@ -1,0 +1,25 @@
+using CouponAspire.Contracts.Schema;
+
+namespace CouponAspire.Api.Policies;
+
+/// <summary>The body of <c>POST /api/coupon-policies</c>.</summary>
+public sealed record CreatePolicyRequest(string? Name, int? TotalQuantity, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt);
+
+/// <summary>A coupon policy with its issuance so far.</summary>
+public sealed record PolicyResponse(
+    long Id,
+    string Name,
+    int TotalQuantity,
+    int IssuedCount,
+    int RemainingQuantity,
+    bool SoldOut,
+    DateTimeOffset? StartsAt,
+    DateTimeOffset? EndsAt,
+    DateTimeOffset CreatedAt)
+{
+    public static PolicyResponse Of(CouponPolicy policy)
+    {
+        var snapshot = policy.Snapshot();
+        return new(policy.Id, policy.Name, policy.TotalQuantity, policy.IssuedCount, snapshot.RemainingQuantity, snapshot.SoldOut, policy.StartsAt, policy.EndsAt, policy.CreatedAt);
+    }
+}

@@ -1,0 +1,49 @@
+using CouponAspire.Contracts.Schema;
+
+namespace CouponAspire.Api.Requests;
+
+/// <summary>The body of <c>POST /api/coupon-policies/{policyId}/requests</c>.</summary>
+public sealed record IssueCouponRequest(long? UserId);
+
+/// <summary>The answer to an accepted request: where its outcome will be, and that it is not decided yet.</summary>
+public sealed record CouponRequestAccepted(Guid RequestId, string Status);
+
+/// <summary>
+/// A request's state: <c>Pending</c> until decided, then <c>Issued</c> (with the coupon) or <c>Rejected</c> with a
+/// reason (<c>SoldOut</c>, <c>AlreadyIssued</c>, <c>PolicyNotFound</c>, <c>PolicyNotOpen</c>). <c>couponId</c> is the
+/// coupon issued, or for <c>AlreadyIssued</c> the one the user already holds. <c>requestedAt</c> is when the API
+/// received it, <c>decidedAt</c> when its outcome was committed (null while pending).
+/// </summary>
+public sealed record CouponRequestStatus(
+    Guid RequestId,
+    long PolicyId,
+    long UserId,
+    string Status,
+    string? Reason,
+    long? CouponId,
+    DateTimeOffset RequestedAt,
+    DateTimeOffset? DecidedAt)
+{
+    public static CouponRequestStatus Pending(RequestReceipt receipt) =>
+        new(receipt.RequestId, receipt.PolicyId, receipt.UserId, RequestStatuses.Pending, null, null, receipt.RequestedAt, null);
+
+    public static CouponRequestStatus Decided(RequestOutcome outcome) => new(
+        outcome.RequestId,
+        outcome.PolicyId,
+        outcome.UserId,
+        RequestStatuses.Of(outcome.Outcome),
+        outcome.Outcome == IssuanceOutcome.Issued ? null : outcome.Outcome.ToString(),
+        outcome.CouponId,
+        outcome.RequestedAt,
+        outcome.DecidedAt);
+}
+
+public static class RequestStatuses
+{
+    public const string Pending = "Pending";
+    public const string Issued = "Issued";
+    public const string Rejected = "Rejected";
+
+    /// <summary>The status of a decided request.</summary>
+    public static string Of(IssuanceOutcome outcome) => outcome == IssuanceOutcome.Issued ? Issued : Rejected;
+}

@@ -1,0 +1,52 @@
+using CouponAspire.Contracts.Schema;
+using CouponAspire.LocalInfrastructure;
+using Npgsql;
+
+namespace CouponAspire.Benchmarks;
+
+/// <summary>A fresh database of its own for one run: migrated, with the stream's hot policy (id 1); dropped on dispose.</summary>
+internal sealed class HotPolicyDatabase(string serverConnection, string name, string connectionString) : IAsyncDisposable
+{
+    public string ConnectionString { get; } = connectionString;
+    public NpgsqlDataSource DataSource { get; } = NpgsqlDataSource.Create(connectionString);
+
+    public static async Task<HotPolicyDatabase> CreateAsync(string serverConnection, string prefix, HotPolicyStream stream, CancellationToken cancellationToken)
+    {
+        var name = $"{prefix}_{Guid.NewGuid():N}";
+        var database = new HotPolicyDatabase(serverConnection, name, await LocalDatabases.CreateAsync(serverConnection, name, cancellationToken: cancellationToken));
+        try
+        {
+            await using var context = CouponDatabase.CreateContext(database.DataSource);
+            await CouponDatabase.MigrateAsync(database.DataSource, context, cancellationToken);
+            context.Policies.Add(new CouponPolicy { Name = "Hot policy", TotalQuantity = stream.Quantity, CreatedAt = DateTimeOffset.UtcNow });
+            await context.SaveChangesAsync(cancellationToken);
+            return database;
+        }
+        catch
+        {
+            await database.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The recorded outcome of every request of the stream, in stream order.</summary>
+    public async Task<IssuanceOutcome[]> OutcomesAsync(HotPolicyStream stream, CancellationToken cancellationToken)
+    {
+        await using var command = DataSource.CreateCommand("SELECT request_id, outcome FROM request_outcomes");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var byRequest = new Dictionary<Guid, IssuanceOutcome>(stream.Requests.Count);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            byRequest[reader.GetGuid(0)] = Enum.Parse<IssuanceOutcome>(reader.GetString(1));
+        }
+
+        return [.. stream.Requests.Select(r => byRequest[r.RequestId])];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DataSource.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        await LocalDatabases.DropAsync(serverConnection, name);
+    }
+}

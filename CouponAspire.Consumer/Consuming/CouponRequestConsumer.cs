@@ -1,0 +1,265 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Confluent.Kafka;
+using CouponAspire.Contracts.Events;
+using CouponAspire.ServiceDefaults.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace CouponAspire.Consumer.Consuming;
+
+/// <summary>
+/// One member of <c>coupon-service-group</c>. It owns its consume loop: poll what has arrived (up to a batch), decide
+/// it, and only after the database commit store the offsets, which librdkafka commits in the background, on every
+/// rebalance and on close. Each partition is read in offset order and decided in that order. When a batch fails on a
+/// transient error its partitions are rewound to the batch's first offsets and read again after a pause; polling goes
+/// on meanwhile, so rebalances are served. On shutdown the batch in hand is finished (for a few seconds at most), then
+/// the consumer closes, which commits and leaves the group at once instead of waiting for the session to time out.
+/// </summary>
+internal sealed partial class CouponRequestConsumer(
+    KafkaConsumerFactory<byte[]?, byte[]?> factory,
+    CouponBatchProcessor processor,
+    ConsumerLoopHealth health,
+    KafkaMetrics kafkaMetrics,
+    IOptions<CouponConsumerOptions> options,
+    ILogger<CouponRequestConsumer> logger) : BackgroundService
+{
+    private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan FinishBatchOnShutdown = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan LagInterval = TimeSpan.FromMilliseconds(250);
+
+    private readonly ConcurrentDictionary<int, long> _lag = new();
+    private readonly Dictionary<TopicPartition, long> _nextToDecide = [];
+    private long _lagUpdatedAt;
+
+    /// <summary>
+    /// The loop runs on a thread of its own: polling blocks, and a blocked pool thread would slow everything else
+    /// in the process. The database work it waits for still runs asynchronously on the pool.
+    /// </summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var loop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        new Thread(() =>
+        {
+            try
+            {
+                Consume(stoppingToken);
+                loop.SetResult();
+            }
+            catch (Exception e)
+            {
+                loop.SetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = $"{CouponTopics.Requests} consumer",
+        }.Start();
+        return loop.Task;
+    }
+
+    private void Consume(CancellationToken stoppingToken)
+    {
+        var config = factory.Config;
+        var identity = new ConsumerIdentity(config.GroupId, config.ClientId);
+        using var consumer = factory.CreateBuilder()
+            .SetPartitionsAssignedHandler((_, partitions) => LogAssigned(string.Join(',', partitions.Select(p => p.Partition.Value))))
+            .SetPartitionsRevokedHandler((_, partitions) => Forget("revoked", partitions.Select(p => p.TopicPartition)))
+            .SetPartitionsLostHandler((_, partitions) => Forget("lost", partitions.Select(p => p.TopicPartition)))
+            .Build();
+        // The meter keeps the gauge; it reads the lag this loop records.
+        _ = kafkaMetrics.ObserveLag(ObserveLag);
+
+        // The batch in hand is finished even when stopping starts, within a grace period.
+        using var finishing = new CancellationTokenSource();
+        using var stopping = stoppingToken.Register(() => finishing.CancelAfter(FinishBatchOnShutdown));
+
+        consumer.Subscribe(CouponTopics.Requests);
+        LogStarted(identity.Group, identity.ClientId);
+        var failures = 0;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                health.Beat();
+                UpdateLag(consumer);
+                var batch = Poll(consumer, options.Value.MaxBatchSize);
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    processor.ProcessAsync(batch, identity, finishing.Token).GetAwaiter().GetResult();
+                    if (failures > 0)
+                    {
+                        failures = 0;
+                        health.Recovered();
+                    }
+                }
+                catch (Exception e) when (TransientFailures.IsTransient(e) || e is OperationCanceledException)
+                {
+                    Rewind(consumer, batch);
+                    if (stoppingToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
+                    var delay = TimeSpan.FromMilliseconds(Math.Min(options.Value.MaxRetryDelay.TotalMilliseconds, 100 * Math.Pow(2, failures++)));
+                    LogRetrying(e, batch.Count, delay);
+                    health.Retrying(e);
+                    stoppingToken.WaitHandle.WaitOne(delay);
+                    continue;
+                }
+
+                StoreOffsets(consumer, batch);
+            }
+        }
+        catch (Exception e)
+        {
+            health.Failed(e);
+            LogConsumerFailed(e);
+            throw;
+        }
+        finally
+        {
+            consumer.Close();
+            LogStopped();
+        }
+    }
+
+    /// <summary>Waits briefly for the first message, then takes what else has already arrived, up to a batch.</summary>
+    private List<ConsumeResult<byte[]?, byte[]?>> Poll(IConsumer<byte[]?, byte[]?> consumer, int maxBatchSize)
+    {
+        var batch = new List<ConsumeResult<byte[]?, byte[]?>>();
+        try
+        {
+            var wait = PollTimeout;
+            while (batch.Count < maxBatchSize && consumer.Consume(wait) is { } message)
+            {
+                batch.Add(message);
+                wait = TimeSpan.Zero;
+            }
+        }
+        catch (ConsumeException e) when (!e.Error.IsFatal)
+        {
+            // For example the topic does not exist yet; keep what was read and poll again.
+            LogConsumeError(e.Error.Code, e.Error.Reason);
+        }
+
+        // A rebalance served while polling may have taken partitions away: their messages are the new owner's now.
+        if (batch.Count == 0)
+        {
+            return batch;
+        }
+
+        var assigned = consumer.Assignment.ToHashSet();
+        batch.RemoveAll(m => !assigned.Contains(m.TopicPartition));
+        return batch;
+    }
+
+    private void StoreOffsets(IConsumer<byte[]?, byte[]?> consumer, List<ConsumeResult<byte[]?, byte[]?>> batch)
+    {
+        foreach (var partition in batch.GroupBy(m => m.TopicPartition))
+        {
+            var last = partition.MaxBy(m => m.Offset.Value)!;
+            try
+            {
+                consumer.StoreOffset(last);
+                _nextToDecide[last.TopicPartition] = last.Offset.Value + 1;
+            }
+            catch (KafkaException e) when (e.Error.Code is ErrorCode.Local_State or ErrorCode.Local_UnknownPartition)
+            {
+                // Revoked meanwhile: the new owner reads it again from the committed offset and gets the same outcomes.
+            }
+
+            kafkaMetrics.RecordConsumed(partition.Key.Topic, factory.Config.GroupId, partition.Key.Partition.Value, partition.Count());
+        }
+    }
+
+    /// <summary>Sets each partition of a failed batch back to its first message, so that the next polls read it again.</summary>
+    private void Rewind(IConsumer<byte[]?, byte[]?> consumer, List<ConsumeResult<byte[]?, byte[]?>> batch)
+    {
+        var assigned = consumer.Assignment.ToHashSet();
+        foreach (var first in batch.GroupBy(m => m.TopicPartition).Select(g => g.MinBy(m => m.Offset.Value)!))
+        {
+            if (!assigned.Contains(first.TopicPartition))
+            {
+                continue;
+            }
+
+            try
+            {
+                consumer.Seek(first.TopicPartitionOffset);
+            }
+            catch (KafkaException e)
+            {
+                LogRewindFailed(e, first.Partition.Value);
+            }
+        }
+    }
+
+    /// <summary>Lag per assigned partition: the partition's end (as of the last fetch) less the next offset to decide.</summary>
+    private void UpdateLag(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var now = Environment.TickCount64;
+        if (now - _lagUpdatedAt < LagInterval.TotalMilliseconds)
+        {
+            return;
+        }
+
+        _lagUpdatedAt = now;
+        foreach (var partition in consumer.Assignment)
+        {
+            var high = consumer.GetWatermarkOffsets(partition).High;
+            var next = _nextToDecide.TryGetValue(partition, out var decided) ? decided : consumer.Position(partition).Value;
+            if (high != Offset.Unset && next >= 0)
+            {
+                _lag[partition.Partition.Value] = Math.Max(0, high.Value - next);
+            }
+        }
+    }
+
+    private void Forget(string how, IEnumerable<TopicPartition> partitions)
+    {
+        var list = partitions.ToList();
+        foreach (var partition in list)
+        {
+            _lag.TryRemove(partition.Partition.Value, out _);
+            _nextToDecide.Remove(partition);
+        }
+
+        LogUnassigned(how, string.Join(',', list.Select(p => p.Partition.Value)));
+    }
+
+    private IEnumerable<Measurement<long>> ObserveLag() => _lag.Select(p => new Measurement<long>(
+        p.Value,
+        new KeyValuePair<string, object?>("messaging.destination.name", CouponTopics.Requests),
+        new KeyValuePair<string, object?>("messaging.destination.partition.id", p.Key.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new KeyValuePair<string, object?>("messaging.consumer.group.name", factory.Config.GroupId)));
+
+    [LoggerMessage(LogLevel.Information, "Consuming coupon-events as {Group} member {ClientId}")]
+    private partial void LogStarted(string group, string? clientId);
+
+    [LoggerMessage(LogLevel.Information, "Assigned partition(s) {Partitions}")]
+    private partial void LogAssigned(string partitions);
+
+    [LoggerMessage(LogLevel.Information, "Partition(s) {Partitions} {How}")]
+    private partial void LogUnassigned(string how, string partitions);
+
+    [LoggerMessage(LogLevel.Warning, "Kafka consume error {Code}: {Reason}")]
+    private partial void LogConsumeError(ErrorCode code, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "A batch of {Count} message(s) failed on a transient error; reading it again in {Delay}")]
+    private partial void LogRetrying(Exception exception, int count, TimeSpan delay);
+
+    [LoggerMessage(LogLevel.Warning, "Could not rewind partition {Partition}")]
+    private partial void LogRewindFailed(Exception exception, int partition);
+
+    [LoggerMessage(LogLevel.Critical, "The consume loop stopped on an unexpected error")]
+    private partial void LogConsumerFailed(Exception exception);
+
+    [LoggerMessage(LogLevel.Information, "Left the consumer group")]
+    private partial void LogStopped();
+}

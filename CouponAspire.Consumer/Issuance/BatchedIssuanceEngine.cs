@@ -1,0 +1,125 @@
+using CouponAspire.Contracts.Schema;
+using Npgsql;
+
+namespace CouponAspire.Consumer.Issuance;
+
+/// <summary>
+/// Decides a whole batch in one transaction with a constant number of round trips: lock the batch's policies and
+/// read what is already recorded (one round trip), plan every decision in memory in offset order
+/// (<see cref="BatchPlanner"/>), write coupons, counts and outcomes in one statement (one round trip), commit.
+/// </summary>
+internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimeProvider timeProvider) : IIssuanceEngine
+{
+    public IssuanceStrategy Strategy => IssuanceStrategy.Batched;
+
+    public async Task<IReadOnlyList<IssuanceDecision>> DecideAsync(IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            return [];
+        }
+
+        return await ConflictRetry.RunAsync(ct => DecideOnceAsync(batch, ct), cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<IssuanceDecision>> DecideOnceAsync(IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        var state = await ReadStateAsync(connection, batch, cancellationToken);
+        var plan = BatchPlanner.Plan(batch, state);
+        var couponIds = await RecordAsync(connection, plan, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+
+        var decisions = new IssuanceDecision[plan.Count];
+        for (var i = 0; i < plan.Count; i++)
+        {
+            var (request, outcome, knownCouponId, replayed) = plan[i];
+            var couponId = knownCouponId ?? (couponIds.TryGetValue(request.RequestId, out var id) ? id : null);
+            decisions[i] = new IssuanceDecision(request.RequestId, outcome, couponId, replayed);
+        }
+
+        return decisions;
+    }
+
+    private static async Task<BatchState> ReadStateAsync(NpgsqlConnection connection, IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken)
+    {
+        var policyIds = batch.Select(r => r.PolicyId).Distinct().ToArray();
+        var requestIds = batch.Select(r => r.RequestId).Distinct().ToArray();
+        var pairs = batch.Select(r => (r.PolicyId, r.UserId)).Distinct().ToArray();
+
+        await using var read = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand(IssuanceSql.LockPolicies).With(policyIds),
+                new NpgsqlBatchCommand(IssuanceSql.StoredOutcomes).With(requestIds),
+                new NpgsqlBatchCommand(IssuanceSql.HeldCoupons).With(pairs.Select(p => p.PolicyId).ToArray()).With(pairs.Select(p => p.UserId).ToArray()),
+            },
+        };
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+
+        var policies = new Dictionary<long, PolicySnapshot>(policyIds.Length);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var policy = PolicySnapshot.Read(reader);
+            policies.Add(policy.Id, policy);
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var stored = new Dictionary<Guid, StoredOutcome>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stored.Add(reader.GetGuid(0), new StoredOutcome(
+                Enum.Parse<IssuanceOutcome>(reader.GetString(1)),
+                reader.IsDBNull(2) ? null : reader.GetInt64(2)));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var held = new Dictionary<(long, long), long>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            held.Add((reader.GetInt64(0), reader.GetInt64(1)), reader.GetInt64(2));
+        }
+
+        return new BatchState(policies, stored, held);
+    }
+
+    private async Task<Dictionary<Guid, long>> RecordAsync(NpgsqlConnection connection, IReadOnlyList<PlannedDecision> plan, CancellationToken cancellationToken)
+    {
+        var fresh = plan.Where(d => !d.Replayed).ToArray();
+        var couponIds = new Dictionary<Guid, long>();
+        if (fresh.Length == 0)
+        {
+            return couponIds;
+        }
+
+        var winners = fresh.Where(d => d.Outcome == IssuanceOutcome.Issued).Select(d => d.Request).ToArray();
+        var issuedPerPolicy = winners.GroupBy(w => w.PolicyId).Select(g => (PolicyId: g.Key, Issued: g.Count())).ToArray();
+        var decidedAt = timeProvider.GetUtcNow();
+
+        await using var command = new NpgsqlCommand(IssuanceSql.RecordBatch, connection)
+            .With(winners.Select(w => w.PolicyId).ToArray())
+            .With(winners.Select(w => w.UserId).ToArray())
+            .With(winners.Select(w => w.RequestId).ToArray())
+            .With(decidedAt)
+            .With(issuedPerPolicy.Select(p => p.PolicyId).ToArray())
+            .With(issuedPerPolicy.Select(p => p.Issued).ToArray())
+            .With(fresh.Select(d => d.Request.RequestId).ToArray())
+            .With(fresh.Select(d => d.Request.PolicyId).ToArray())
+            .With(fresh.Select(d => d.Request.UserId).ToArray())
+            .With(fresh.Select(d => d.Outcome.ToString()).ToArray())
+            .With(fresh.Select(d => d.KnownCouponId).ToArray())
+            .With(fresh.Select(d => d.Request.Partition).ToArray())
+            .With(fresh.Select(d => d.Request.Offset).ToArray())
+            .With(fresh.Select(d => d.Request.RequestedAt).ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            couponIds.Add(reader.GetGuid(0), reader.GetInt64(1));
+        }
+
+        return couponIds;
+    }
+}

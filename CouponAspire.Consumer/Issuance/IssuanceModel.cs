@@ -1,0 +1,39 @@
+using CouponAspire.Contracts.Schema;
+
+namespace CouponAspire.Consumer.Issuance;
+
+/// <summary>How the consumer turns requests into outcomes; both give identical outcomes.</summary>
+public enum IssuanceStrategy
+{
+    /// <summary>Set-based: a constant number of round trips per batch, whatever its size.</summary>
+    Batched,
+
+    /// <summary>The seed's algorithm: one transaction per request (exists check, conditional update, insert).</summary>
+    PerMessage,
+}
+
+/// <summary>One issue request as read from its partition.</summary>
+public sealed record IssuanceRequest(
+    Guid RequestId,
+    long PolicyId,
+    long UserId,
+    int Partition,
+    long Offset,
+    DateTimeOffset RequestedAt);
+
+/// <summary>The outcome of one request of a batch.</summary>
+/// <param name="CouponId">The coupon won, or for <see cref="IssuanceOutcome.AlreadyIssued"/> the one already held.</param>
+/// <param name="Replayed">True when the outcome was recorded before (a redelivery) and is returned unchanged.</param>
+public sealed record IssuanceDecision(Guid RequestId, IssuanceOutcome Outcome, long? CouponId, bool Replayed);
+
+/// <summary>Records exactly one outcome per request, in one transaction per call.</summary>
+public interface IIssuanceEngine
+{
+    IssuanceStrategy Strategy { get; }
+
+    /// <summary>
+    /// Decides an ordered batch (each policy's requests in partition offset order) and returns one decision per
+    /// request, in the same order. Safe to call concurrently with overlapping batches, and again with the same batch.
+    /// </summary>
+    Task<IReadOnlyList<IssuanceDecision>> DecideAsync(IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken);
+}

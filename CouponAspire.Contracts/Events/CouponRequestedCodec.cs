@@ -1,0 +1,70 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CouponAspire.Contracts.Events;
+
+/// <summary>
+/// The wire format of <see cref="CouponRequested"/>: the key is the policy id as a decimal UTF-8 string, the
+/// value one flat camelCase JSON object. Decoding is strict about what this code needs (ids, timestamp,
+/// version, key matching the policy) and tolerant of fields it does not know, so the format can grow.
+/// </summary>
+public static class CouponRequestedCodec
+{
+    public static string KeyFor(long policyId) => policyId.ToString(CultureInfo.InvariantCulture);
+
+    public static byte[] Serialize(CouponRequested message) =>
+        JsonSerializer.SerializeToUtf8Bytes(message, CouponRequestedJsonContext.Default.CouponRequested);
+
+    /// <summary>Reads a message, or says in <paramref name="error"/> why it can never be processed.</summary>
+    public static bool TryDecode(
+        string? key,
+        ReadOnlySpan<byte> value,
+        [NotNullWhen(true)] out CouponRequested? message,
+        [NotNullWhen(false)] out string? error)
+    {
+        message = null;
+        CouponRequestedWire? wire;
+        try
+        {
+            wire = JsonSerializer.Deserialize(value, CouponRequestedJsonContext.Default.CouponRequestedWire);
+        }
+        catch (JsonException e)
+        {
+            error = $"The value is not a CouponRequested JSON object: {e.Message}";
+            return false;
+        }
+
+        error = Validate(key, wire);
+        if (error is not null)
+        {
+            return false;
+        }
+
+        message = new CouponRequested(wire!.RequestId!.Value, wire.PolicyId!.Value, wire.UserId!.Value, wire.RequestedAt!.Value.ToUniversalTime(), wire.Version!.Value);
+        return true;
+    }
+
+    private static string? Validate(string? key, CouponRequestedWire? wire) => wire switch
+    {
+        null => "The value is JSON null.",
+        { Version: null } => "version is missing.",
+        { Version: not CouponRequested.CurrentVersion } => $"version {wire.Version} is not supported (this consumer reads version {CouponRequested.CurrentVersion}).",
+        { RequestId: null } => "requestId is missing.",
+        _ when wire.RequestId == Guid.Empty => "requestId is the empty GUID.",
+        { PolicyId: null or <= 0 } => "policyId must be a positive 64-bit integer.",
+        { UserId: null or <= 0 } => "userId must be a positive 64-bit integer.",
+        { RequestedAt: null } => "requestedAt is missing.",
+        _ when key != KeyFor(wire.PolicyId.Value) => $"The key '{key}' does not match policyId {wire.PolicyId}: the message may be on another policy's partition.",
+        _ => null,
+    };
+}
+
+/// <summary>What may arrive on the topic: every field optional, so that a missing one gets a precise reason.</summary>
+internal sealed record CouponRequestedWire(Guid? RequestId, long? PolicyId, long? UserId, DateTimeOffset? RequestedAt, int? Version);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, NumberHandling = JsonNumberHandling.Strict)]
+[JsonSerializable(typeof(CouponRequested))]
+[JsonSerializable(typeof(CouponRequestedWire))]
+internal sealed partial class CouponRequestedJsonContext : JsonSerializerContext;
