@@ -1,4 +1,3 @@
-using CouponAspire.Api.Security;
 
 namespace CouponAspire.Api;
 

@@ -2,9 +2,7 @@ using System.Text.Json.Serialization;
 using Confluent.Kafka;
 using CouponAspire.Api.Policies;
 using CouponAspire.Api.Requests;
-using CouponAspire.Api.Security;
 using CouponAspire.Contracts;
-using CouponAspire.Contracts.Schema;
 using CouponAspire.ServiceDefaults.Kafka;
 
 namespace CouponAspire.Api;

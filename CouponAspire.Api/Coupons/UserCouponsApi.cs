@@ -1,8 +1,4 @@
 using System.Security.Claims;
-using CouponAspire.Api.Security;
-using CouponAspire.Contracts.Schema;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace CouponAspire.Api.Coupons;
 

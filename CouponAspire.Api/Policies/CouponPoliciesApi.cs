@@ -1,7 +1,3 @@
-using CouponAspire.Api.Security;
-using CouponAspire.Contracts.Schema;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace CouponAspire.Api.Policies;
 

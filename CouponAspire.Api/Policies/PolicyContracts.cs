@@ -1,4 +1,3 @@
-using CouponAspire.Contracts.Schema;
 
 namespace CouponAspire.Api.Policies;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using CouponAspire.Contracts.Schema;
 using Microsoft.Extensions.Options;
 using Npgsql;
 

@@ -1,6 +1,5 @@
 using CouponAspire.Api.Policies;
 using CouponAspire.Contracts.Events;
-using CouponAspire.Contracts.Schema;
 using Npgsql;
 
 namespace CouponAspire.Api.Requests;

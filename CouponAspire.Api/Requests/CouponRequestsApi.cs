@@ -1,9 +1,5 @@
 using System.Security.Claims;
 using CouponAspire.Api.Policies;
-using CouponAspire.Api.Security;
-using CouponAspire.Contracts.Schema;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace CouponAspire.Api.Requests;
 

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using CouponAspire.Contracts.Events;
-using CouponAspire.Contracts.Schema;
 using Npgsql;
 
 namespace CouponAspire.Api.Requests;

@@ -1,10 +1,7 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using CouponAspire.Api.Coupons;
 using CouponAspire.Api.Policies;
 using CouponAspire.Api.Requests;
-using CouponAspire.Tests.Infrastructure;
 
 namespace CouponAspire.Tests.Api;
 

@@ -1,6 +1,3 @@
-using Aspire.Hosting;
-using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Testing;
 using CouponAspire.AppHost;
 using CouponAspire.AppHost.Infrastructure;
 using CouponAspire.LocalInfrastructure;

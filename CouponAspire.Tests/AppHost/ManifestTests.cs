@@ -25,6 +25,10 @@ public sealed partial class ManifestTests
         resources.GetProperty("api").GetProperty("type").GetString().ShouldBe("project.v0");
         resources.GetProperty("consumer").GetProperty("env").GetProperty("ConnectionStrings__kafka").GetString().ShouldBe("{kafka.connectionString}");
 
+        // What azd's manifest reader knows (project, container, dockerfile, dapr, parameter, value, azure.bicep).
+        string[] deployable = ["project.v0", "project.v1", "container.v0", "container.v1", "parameter.v0", "value.v0"];
+        resources.EnumerateObject().Select(r => r.Value.GetProperty("type").GetString()).ShouldAllBe(type => deployable.Contains(type));
+
         var references = Strings(manifest.RootElement).SelectMany(value => Reference().Matches(value).Select(m => (Value: value, Resource: m.Groups[1].Value)));
         references.Where(r => !names.Contains(r.Resource)).ShouldBeEmpty("every {resource.property} in the manifest must name a resource of the manifest");
     }

@@ -1,14 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Json;
-using Aspire.Hosting;
-using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Testing;
 using CouponAspire.Api.Coupons;
 using CouponAspire.Api.Policies;
 using CouponAspire.Api.Requests;
-using CouponAspire.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CouponAspire.Tests.AppHost;

@@ -1,7 +1,5 @@
-using System.Net;
 using CouponAspire.Contracts.Events;
 using CouponAspire.LocalInfrastructure;
-using CouponAspire.Tests.Infrastructure;
 using Npgsql;
 
 namespace CouponAspire.Tests.Faults;

@@ -1,8 +1,6 @@
-using System.Net;
 using Confluent.Kafka;
 using CouponAspire.Contracts.Events;
 using CouponAspire.LocalInfrastructure;
-using CouponAspire.Tests.Infrastructure;
 
 namespace CouponAspire.Tests.Faults;
 

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using Confluent.Kafka;
 using CouponAspire.Api.Coupons;
 using CouponAspire.Api.Policies;

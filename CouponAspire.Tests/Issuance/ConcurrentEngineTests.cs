@@ -1,6 +1,5 @@
 using CouponAspire.Consumer.Issuance;
 using CouponAspire.Contracts.Schema;
-using CouponAspire.Tests.Infrastructure;
 
 namespace CouponAspire.Tests.Issuance;
 

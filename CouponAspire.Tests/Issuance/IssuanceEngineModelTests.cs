@@ -1,12 +1,13 @@
 using CouponAspire.Consumer.Issuance;
 using CouponAspire.Contracts.Schema;
-using CouponAspire.Tests.Infrastructure;
 
 namespace CouponAspire.Tests.Issuance;
 
 /// <summary>Both strategies, on random streams, against the reference model, request by request.</summary>
 public sealed class IssuanceEngineModelTests(PostgresFixture postgres)
 {
+    public static TheoryData<IssuanceStrategy> Strategies() => [IssuanceStrategy.Batched, IssuanceStrategy.PerMessage];
+
     public static TheoryData<IssuanceStrategy, int> StrategiesAndSeeds()
     {
         var data = new TheoryData<IssuanceStrategy, int>();
@@ -52,13 +53,11 @@ public sealed class IssuanceEngineModelTests(PostgresFixture postgres)
     }
 
     [Theory]
-    [InlineData(IssuanceStrategy.Batched)]
-    [InlineData(IssuanceStrategy.PerMessage)]
+    [MemberData(nameof(Strategies))]
     public async Task A_request_already_decided_gets_its_stored_outcome_back_unchanged(IssuanceStrategy strategy)
     {
         await using var database = await postgres.CreateDatabaseAsync();
-        var policy = await database.CreatePolicyAsync(totalQuantity: 1);
-        var engine = IssuanceEngineRegistration.Create(strategy, database.DataSource, TimeProvider.System);
+        var (policy, engine) = await PolicyAndEngineAsync(database, strategy, totalQuantity: 1);
         var winner = Request(policy.Id, userId: 1, offset: 0);
         var loser = Request(policy.Id, userId: 2, offset: 1);
 
@@ -73,13 +72,11 @@ public sealed class IssuanceEngineModelTests(PostgresFixture postgres)
     }
 
     [Theory]
-    [InlineData(IssuanceStrategy.Batched)]
-    [InlineData(IssuanceStrategy.PerMessage)]
+    [MemberData(nameof(Strategies))]
     public async Task A_repeat_request_of_a_holder_points_at_the_coupon_held(IssuanceStrategy strategy)
     {
         await using var database = await postgres.CreateDatabaseAsync();
-        var policy = await database.CreatePolicyAsync(totalQuantity: 5);
-        var engine = IssuanceEngineRegistration.Create(strategy, database.DataSource, TimeProvider.System);
+        var (policy, engine) = await PolicyAndEngineAsync(database, strategy, totalQuantity: 5);
 
         var decisions = await engine.DecideAsync(
             [Request(policy.Id, userId: 7, offset: 0), Request(policy.Id, userId: 7, offset: 1)],
@@ -116,4 +113,7 @@ public sealed class IssuanceEngineModelTests(PostgresFixture postgres)
         (await database.ScalarAsync<long>(
             "SELECT count(*) FROM request_outcomes o JOIN coupons c ON c.request_id = o.request_id WHERE o.outcome <> 'Issued'")).ShouldBe(0);
     }
+
+    private static async Task<(CouponPolicy Policy, IIssuanceEngine Engine)> PolicyAndEngineAsync(TestDatabase database, IssuanceStrategy strategy, int totalQuantity) =>
+        (await database.CreatePolicyAsync(totalQuantity), IssuanceEngineRegistration.Create(strategy, database.DataSource, TimeProvider.System));
 }

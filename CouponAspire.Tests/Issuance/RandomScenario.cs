@@ -1,5 +1,4 @@
 using CouponAspire.Consumer.Issuance;
-using CouponAspire.Tests.Infrastructure;
 
 namespace CouponAspire.Tests.Issuance;
 

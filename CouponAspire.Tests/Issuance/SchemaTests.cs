@@ -1,5 +1,4 @@
 using CouponAspire.Contracts.Schema;
-using CouponAspire.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 

@@ -2,7 +2,6 @@ using System.Text;
 using Confluent.Kafka;
 using CouponAspire.Consumer.Consuming;
 using CouponAspire.Contracts.Events;
-using CouponAspire.Tests.Infrastructure;
 
 namespace CouponAspire.Tests.Pipeline;
 

@@ -1,7 +1,6 @@
 using CouponAspire.Api.Coupons;
 using CouponAspire.Api.Policies;
 using CouponAspire.Api.Requests;
-using CouponAspire.Tests.Infrastructure;
 
 namespace CouponAspire.Tests.Pipeline;
 

@@ -1,5 +1,4 @@
 using CouponAspire.Contracts.Events;
-using CouponAspire.Tests.Infrastructure;
 
 namespace CouponAspire.Tests.Pipeline;
 

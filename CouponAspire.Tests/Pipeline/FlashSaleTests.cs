@@ -1,4 +1,3 @@
-using CouponAspire.Tests.Infrastructure;
 
 namespace CouponAspire.Tests.Pipeline;
 

@@ -1,7 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
 using CouponAspire.Contracts.Events;
-using CouponAspire.Tests.Infrastructure;
 
 namespace CouponAspire.Tests.Pipeline;
 
