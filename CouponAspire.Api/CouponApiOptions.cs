@@ -18,6 +18,6 @@ public sealed class CouponApiOptions
     /// </summary>
     public TimeSpan PolicyRefreshInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Issue requests a user may make: <see cref="RateLimitOptions.Burst"/> at once, then <see cref="RateLimitOptions.PermitsPerSecond"/>.</summary>
+    /// <summary>Issue requests a user may make: <see cref="RateLimitOptions.Burst"/> at once, then <see cref="RateLimitOptions.PermitsPerPeriod"/> every <see cref="RateLimitOptions.Period"/>.</summary>
     public RateLimitOptions RateLimit { get; set; } = new();
 }

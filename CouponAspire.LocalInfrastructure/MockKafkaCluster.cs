@@ -81,6 +81,30 @@ public sealed unsafe class MockKafkaCluster : IDisposable
         }
     }
 
+    /// <summary>From now on the cluster records every request it receives (see <see cref="Requests"/>).</summary>
+    public void StartRequestTracking() => Native.StartRequestTracking(_cluster);
+
+    /// <summary>The requests received since tracking started, in the order they came: which broker, which request type.</summary>
+    public IReadOnlyList<MockRequest> Requests()
+    {
+        nuint count = 0;
+        var requests = Native.GetRequests(_cluster, &count);
+        try
+        {
+            var list = new MockRequest[(int)count];
+            for (var i = 0; i < list.Length; i++)
+            {
+                list[i] = new MockRequest(Native.RequestBrokerId(requests[i]), (KafkaApiKey)Native.RequestApiKey(requests[i]));
+            }
+
+            return list;
+        }
+        finally
+        {
+            Native.DestroyRequests(requests, count);
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed)
@@ -122,6 +146,11 @@ public sealed unsafe class MockKafkaCluster : IDisposable
         public static readonly delegate* unmanaged<nint, int, int> BrokerSetDown = (delegate* unmanaged<nint, int, int>)Export("rd_kafka_mock_broker_set_down");
         public static readonly delegate* unmanaged<nint, int, int> BrokerSetUp = (delegate* unmanaged<nint, int, int>)Export("rd_kafka_mock_broker_set_up");
         public static readonly delegate* unmanaged<nint, int, int, int> BrokerSetRtt = (delegate* unmanaged<nint, int, int, int>)Export("rd_kafka_mock_broker_set_rtt");
+        public static readonly delegate* unmanaged<nint, void> StartRequestTracking = (delegate* unmanaged<nint, void>)Export("rd_kafka_mock_start_request_tracking");
+        public static readonly delegate* unmanaged<nint, nuint*, nint*> GetRequests = (delegate* unmanaged<nint, nuint*, nint*>)Export("rd_kafka_mock_get_requests");
+        public static readonly delegate* unmanaged<nint*, nuint, void> DestroyRequests = (delegate* unmanaged<nint*, nuint, void>)Export("rd_kafka_mock_request_destroy_array");
+        public static readonly delegate* unmanaged<nint, int> RequestBrokerId = (delegate* unmanaged<nint, int>)Export("rd_kafka_mock_request_id");
+        public static readonly delegate* unmanaged<nint, short> RequestApiKey = (delegate* unmanaged<nint, short>)Export("rd_kafka_mock_request_api_key");
         public static readonly delegate* unmanaged<nint, short, nuint, int*, void> PushRequestErrorsArray = (delegate* unmanaged<nint, short, nuint, int*, void>)Export("rd_kafka_mock_push_request_errors_array");
 
         private static readonly delegate* unmanaged<nint, byte*, int, int, int> TopicCreateExport = (delegate* unmanaged<nint, byte*, int, int, int>)Export("rd_kafka_mock_topic_create");
@@ -189,6 +218,9 @@ public sealed unsafe class MockKafkaCluster : IDisposable
         }
     }
 }
+
+/// <summary>A request a mock broker received.</summary>
+public readonly record struct MockRequest(int BrokerId, KafkaApiKey ApiKey);
 
 /// <summary>Kafka protocol request types, for <see cref="MockKafkaCluster.PushRequestErrors"/>.</summary>
 public enum KafkaApiKey : short

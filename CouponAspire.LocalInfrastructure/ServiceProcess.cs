@@ -123,6 +123,18 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// SIGSTOP: the process stands still where it is, holding its partitions, connections and transactions, as one in a
+    /// long pause or on a stalled machine would. Unix only.
+    /// </summary>
+    public void Freeze()
+    {
+        if (Kill(_process.Id, 19 /* SIGSTOP */) != 0)
+        {
+            throw new InvalidOperationException($"{Name} could not be stopped (errno {Marshal.GetLastPInvokeError()}).");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

@@ -44,8 +44,8 @@ internal static class ApiSecurity
             var bucket = new TokenBucketRateLimiterOptions
             {
                 TokenLimit = limits.Burst,
-                TokensPerPeriod = limits.PermitsPerSecond,
-                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                TokensPerPeriod = limits.PermitsPerPeriod,
+                ReplenishmentPeriod = limits.Period,
                 QueueLimit = 0,
                 AutoReplenishment = true,
             };

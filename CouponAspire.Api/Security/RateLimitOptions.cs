@@ -1,8 +1,12 @@
 namespace CouponAspire.Api.Security;
 
-/// <summary>How many issue requests a user may make (<c>CouponApi:RateLimit</c>): a burst at once, then a steady rate.</summary>
+/// <summary>
+/// How many issue requests a user may make (<c>CouponApi:RateLimit</c>): <see cref="Burst"/> at once, then
+/// <see cref="PermitsPerPeriod"/> more every <see cref="Period"/>.
+/// </summary>
 public sealed class RateLimitOptions
 {
-    public int PermitsPerSecond { get; set; } = 5;
     public int Burst { get; set; } = 10;
+    public int PermitsPerPeriod { get; set; } = 5;
+    public TimeSpan Period { get; set; } = TimeSpan.FromSeconds(1);
 }

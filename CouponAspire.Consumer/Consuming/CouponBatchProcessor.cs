@@ -106,6 +106,7 @@ internal sealed partial class CouponBatchProcessor(
     {
         var decidedAt = time.GetUtcNow();
         var issued = 0;
+        var replayed = 0;
         for (var i = 0; i < readable.Count; i++)
         {
             if (decisions[i] is not { } decision)
@@ -128,6 +129,7 @@ internal sealed partial class CouponBatchProcessor(
             if (decision.Replayed)
             {
                 metrics.Replayed();
+                replayed++;
             }
             else
             {
@@ -138,7 +140,7 @@ internal sealed partial class CouponBatchProcessor(
             LogDecision(request.RequestId, request.UserId, request.PolicyId, request.Partition, request.Offset, decision.Outcome, decision.Replayed);
         }
 
-        LogBatch(readable.Count, issued, string.Join(',', readable.Select(r => r.Request.Partition).Distinct()), (decidedAt - started).TotalMilliseconds);
+        LogBatch(readable.Count, issued, replayed, string.Join(',', readable.Select(r => r.Request.Partition).Distinct()), (decidedAt - started).TotalMilliseconds);
     }
 
     private static void TagDecision(Activity? span, IssuanceRequest request, IssuanceDecision decision) =>
@@ -152,8 +154,8 @@ internal sealed partial class CouponBatchProcessor(
     [LoggerMessage(LogLevel.Debug, "Request {RequestId} of user {UserId} for policy {PolicyId} at partition {Partition} offset {Offset}: {Outcome} (replayed: {Replayed})")]
     private partial void LogDecision(Guid requestId, long userId, long policyId, int partition, long offset, IssuanceOutcome outcome, bool replayed);
 
-    [LoggerMessage(LogLevel.Information, "Decided {Count} request(s), {Issued} issued, from partition(s) {Partitions} in {ElapsedMilliseconds:F1} ms")]
-    private partial void LogBatch(int count, int issued, string partitions, double elapsedMilliseconds);
+    [LoggerMessage(LogLevel.Information, "Decided {Count} request(s), {Issued} issued, {Replayed} replayed, from partition(s) {Partitions} in {ElapsedMilliseconds:F1} ms")]
+    private partial void LogBatch(int count, int issued, int replayed, string partitions, double elapsedMilliseconds);
 
     [LoggerMessage(LogLevel.Warning, "PostgreSQL refused a batch of {Count}; deciding its requests one by one to set aside the one(s) it refuses")]
     private partial void LogBatchRefused(Exception exception, int count);

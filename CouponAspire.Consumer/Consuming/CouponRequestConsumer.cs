@@ -63,7 +63,7 @@ internal sealed partial class CouponRequestConsumer(
         var config = factory.Config;
         var identity = new ConsumerIdentity(config.GroupId, config.ClientId);
         using var consumer = factory.CreateBuilder()
-            .SetPartitionsAssignedHandler((_, partitions) => LogAssigned(string.Join(',', partitions.Select(p => p.Partition.Value))))
+            .SetPartitionsAssignedHandler((_, partitions) => Assigned(partitions))
             .SetPartitionsRevokedHandler((_, partitions) => Forget("revoked", partitions.Select(p => p.TopicPartition)))
             .SetPartitionsLostHandler((_, partitions) => Forget("lost", partitions.Select(p => p.TopicPartition)))
             .Build();
@@ -221,9 +221,18 @@ internal sealed partial class CouponRequestConsumer(
         }
     }
 
+    private void Assigned(List<TopicPartition> partitions)
+    {
+        // The group has taken this member in (with partitions, or none when there are more members than partitions).
+        health.Joined();
+        kafkaMetrics.RecordPartitionChange(factory.Config.GroupId, "assigned", partitions.Count);
+        LogAssigned(string.Join(',', partitions.Select(p => p.Partition.Value)));
+    }
+
     private void Forget(string how, IEnumerable<TopicPartition> partitions)
     {
         var list = partitions.ToList();
+        kafkaMetrics.RecordPartitionChange(factory.Config.GroupId, how, list.Count);
         foreach (var partition in list)
         {
             _lag.TryRemove(partition.Partition.Value, out _);

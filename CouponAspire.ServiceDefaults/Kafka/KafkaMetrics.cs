@@ -15,6 +15,7 @@ public sealed class KafkaMetrics
     private readonly Counter<long> _sentMessages;
     private readonly Histogram<double> _sendDuration;
     private readonly Counter<long> _consumedMessages;
+    private readonly Counter<long> _partitionChanges;
 
     public KafkaMetrics(IMeterFactory meterFactory)
     {
@@ -25,6 +26,8 @@ public sealed class KafkaMetrics
             "messaging.client.operation.duration", "s", "Time from handing a message to the producer to the broker's acknowledgement.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _consumedMessages = _meter.CreateCounter<long>("messaging.client.consumed.messages", "{message}", "Messages the consumer received.");
+        _partitionChanges = _meter.CreateCounter<long>(
+            "messaging.kafka.consumer.partition_changes", "{partition}", "Partitions assigned to, revoked from or lost by this consumer in rebalances, by change.");
     }
 
     public void RecordPublished(string topic, TimeSpan elapsed, Error? error = null)
@@ -46,6 +49,15 @@ public sealed class KafkaMetrics
             { "messaging.destination.name", topic },
             { "messaging.consumer.group.name", consumerGroup },
             { "messaging.destination.partition.id", partition.ToString(CultureInfo.InvariantCulture) },
+        });
+
+    /// <param name="change"><c>assigned</c>, <c>revoked</c> (handed over in a rebalance) or <c>lost</c> (taken away: the member was out of the group).</param>
+    public void RecordPartitionChange(string consumerGroup, string change, int partitions) =>
+        _partitionChanges.Add(partitions, new TagList
+        {
+            { "messaging.system", "kafka" },
+            { "messaging.consumer.group.name", consumerGroup },
+            { "messaging.kafka.partition_change", change },
         });
 
     /// <summary>

@@ -129,7 +129,7 @@ public sealed class RunningAppHost : IAsyncLifetime
     {
         var replicas = await ConsumerReplicaIdsAsync(cancellationToken);
         List<HashSet<int>> assignments = [];
-        var formed = await Eventually.HoldsAsync(
+        await Eventually.UntilAsync(
             async () =>
             {
                 assignments = [];
@@ -138,10 +138,11 @@ public sealed class RunningAppHost : IAsyncLifetime
                     assignments.Add(ConsumerAssignment.Replay(await LogsOfAsync(replica)));
                 }
 
-                return assignments.All(a => a.Count > 0) && assignments.Sum(a => a.Count) == Partitions && assignments.SelectMany(a => a).Distinct().Count() == Partitions;
+                return ConsumerAssignment.Shared(assignments, Partitions);
             },
-            StartTimeout);
-        formed.ShouldBeTrue($"the consumer group did not form: {string.Join(" | ", assignments.Select(a => string.Join(',', a.Order())))}");
+            "the consumer group to form",
+            StartTimeout,
+            () => Task.FromResult($"Partitions held: {string.Join(" | ", assignments.Select(a => string.Join(',', a.Order())))}"));
     }
 
     /// <summary>Waits until <paramref name="count"/> replicas of the consumer are running and healthy at the same time.</summary>
@@ -229,7 +230,7 @@ public sealed class RunningAppHost : IAsyncLifetime
 
     private static async Task<string> WaitForFileAsync(string path, CancellationToken cancellationToken)
     {
-        (await Eventually.HoldsAsync(() => File.Exists(path), StartTimeout)).ShouldBeTrue($"the AppHost did not write {path}");
+        await Eventually.UntilAsync(() => File.Exists(path), $"the AppHost to write {path}", StartTimeout);
         return (await File.ReadAllTextAsync(path, cancellationToken)).Trim();
     }
 }

@@ -46,7 +46,7 @@ public sealed class RunningSystemTests(RunningAppHost system)
     {
         long[] policies = [await system.CreatePolicyAsync(150), await system.CreatePolicyAsync(60), await system.CreatePolicyAsync(400), await system.CreatePolicyAsync(25)];
 
-        var sale = await FlashSale.RunAsync(system.TryRequestAsync, policies, count: 3000, users: 900, concurrency: 32, seed: 12, TestContext.Current.CancellationToken);
+        var sale = await FlashSale.RunAsync(system.TryRequestAsync, policies, count: 3000, users: 900, concurrency: 32, seed: 12);
 
         sale.Accepted.ShouldNotBeEmpty();
         await Invariants.AssertAllHoldAsync(system.Database, system.KafkaBootstrapServers, policies, sale.Accepted, Patience);
@@ -77,10 +77,10 @@ public sealed class RunningSystemTests(RunningAppHost system)
             policies[i] = await system.CreatePolicyAsync(300);
         }
 
-        var sale = FlashSale.RunAsync(system.TryRequestAsync, policies, count: 9000, users: 6000, concurrency: 8, seed: 13, cancellationToken);
+        var sale = FlashSale.RunAsync(system.TryRequestAsync, policies, count: 9000, users: 6000, concurrency: 8, seed: 13);
 
         // Stop the replica holding the most of the sale's partitions once decisions are under way there.
-        (await Eventually.HoldsAsync(async () => await DecidedAsync(policies) >= 200, Patience)).ShouldBeTrue("the sale never got going");
+        await Eventually.UntilAsync(async () => await DecidedAsync(policies) >= 200, "200 decisions of the sale", Patience);
         var salePartitions = (await system.Database.ListAsync<int>("SELECT DISTINCT kafka_partition FROM request_outcomes WHERE policy_id = ANY($1)", policies)).ToHashSet();
         var replicas = await system.ConsumerReplicaIdsAsync(cancellationToken);
         var held = new Dictionary<string, HashSet<int>>();
@@ -97,13 +97,14 @@ public sealed class RunningSystemTests(RunningAppHost system)
         await system.WaitForReplicaAsync(victim, snapshot => KnownResourceStates.TerminalStates.Contains(snapshot.State?.Text), Patience);
 
         // The others take its partitions over and go on deciding; then it comes back and gets its share again.
-        (await Eventually.HoldsAsync(async () => await DecidedAsync(policies) >= decidedAtStop + 500, Patience)).ShouldBeTrue("the other replicas did not take over");
+        await Eventually.UntilAsync(async () => await DecidedAsync(policies) >= decidedAtStop + 500, "the other replicas to take over and decide 500 more", Patience);
         var restartedAt = DateTimeOffset.UtcNow;
         (await commands.ExecuteCommandAsync(victim, KnownResourceCommands.StartCommand, cancellationToken)).Success.ShouldBeTrue();
         await system.WaitForReplicaAsync(victim, RunningAppHost.IsRunningAndHealthy, Patience);
-        (await Eventually.HoldsAsync(
+        await Eventually.UntilAsync(
             async () => (await system.LogsOfAsync(victim)).Any(line => line.Contains("Assigned partition(s)") && LoggedAt(line) >= restartedAt),
-            Patience)).ShouldBeTrue("the replica rejoined the group");
+            "the restarted replica to be assigned partitions again",
+            Patience);
         var result = await sale;
 
         decidedAtStop.ShouldBeGreaterThanOrEqualTo(1);
@@ -124,7 +125,7 @@ public sealed class RunningSystemTests(RunningAppHost system)
         List<DashboardSpan> trace = [];
         Guid requestId = default;
         var user = 4200L;
-        (await Eventually.HoldsAsync(
+        await Eventually.UntilAsync(
             async () =>
             {
                 var traceId = ActivityTraceId.CreateRandom().ToHexString();
@@ -136,7 +137,7 @@ public sealed class RunningSystemTests(RunningAppHost system)
                 await Decisions.WaitUntilDecidedAsync(system.Database, system.KafkaBootstrapServers, [requestId]);
 
                 // Each service exports on its own schedule: wait a while for the API's spans and the consumer's alike.
-                return await Eventually.HoldsAsync(
+                return await Eventually.HoldsWithinAsync(
                     async () =>
                     {
                         trace = await dashboard.TraceAsync(traceId, cancellationToken);
@@ -145,7 +146,9 @@ public sealed class RunningSystemTests(RunningAppHost system)
                     },
                     TimeSpan.FromSeconds(15));
             },
-            Patience)).ShouldBeTrue($"the dashboard never received every span of a request; the last one had {string.Join(", ", trace.Select(s => $"{s.Service}: {s.Name}"))}");
+            "the dashboard to receive every span of one request",
+            Patience,
+            () => Task.FromResult($"The last one had {string.Join(", ", trace.Select(s => $"{s.Service}: {s.Name}"))}."));
 
         var server = trace.Single(s => s.Kind == DashboardSpan.Server);
         var publish = trace.Single(s => s.Name == "coupon-events publish");

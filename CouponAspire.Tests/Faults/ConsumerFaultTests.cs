@@ -1,47 +1,107 @@
+using CouponAspire.Contracts.Events;
+using CouponAspire.LocalInfrastructure;
 
 namespace CouponAspire.Tests.Faults;
 
 /// <summary>Consumers dying, coming and going while requests pour in.</summary>
+[Collection(FaultCollection.Name)]
 public sealed class ConsumerFaultTests(PostgresFixture postgres)
 {
     [Fact]
-    public async Task A_consumer_process_killed_mid_batch_and_replaced_loses_and_duplicates_nothing()
+    public async Task A_consumer_process_killed_while_its_partitions_hold_undecided_requests_and_replaced_loses_and_duplicates_nothing()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 0);
-        long[] policies = [await system.CreatePolicyAsync(300), await system.CreatePolicyAsync(80)];
-        await using var doomed = system.StartConsumerProcess("consumer-a");
-        await using var survivor = system.StartConsumerProcess("consumer-b");
+        long[] selling = [await system.CreatePolicyAsync(300), await system.CreatePolicyAsync(80)];
+        long[] neverSoldOut = [await system.CreatePolicyAsync(5000), await system.CreatePolicyAsync(5000), await system.CreatePolicyAsync(5000), await system.CreatePolicyAsync(5000)];
+        await using var doomed = system.StartConsumerProcess("doomed");
+        await using var survivor = system.StartConsumerProcess("survivor");
+        ServiceProcess? replacement = null;
+        var drill = new FaultDrill(system, [.. selling, .. neverSoldOut], users: 2000);
+        HashSet<int> doomedPartitions = [];
+        long undecidedOnDoomed = 0;
 
-        var sale = FlashSale.RunAsync(system, policies, count: 5000, users: 2000, concurrency: 16, seed: 5, cancellationToken: TestContext.Current.CancellationToken);
-        await Task.Delay(2500, TestContext.Current.CancellationToken);
-        doomed.KillHard();
-        await Task.Delay(1000, TestContext.Current.CancellationToken);
-        await using var replacement = system.StartConsumerProcess("consumer-c");
-        var result = await sale;
+        try
+        {
+            var result = await drill.RunAsync(
+                // Both members hold partitions, decisions are under way, and requests keep coming to the doomed one's.
+                injectWhen: async moment =>
+                {
+                    doomedPartitions = system.Log.Assignment("doomed");
+                    if (moment.Decided < 300 || doomedPartitions.Count == 0 || system.Log.Assignment("survivor").Count == 0)
+                    {
+                        return false;
+                    }
 
-        doomed.HasExited.ShouldBeTrue();
-        await Invariants.AssertAllHoldAsync(system, result.Accepted, TimeSpan.FromSeconds(120));
+                    var fed = await system.Database.ListAsync<int>(
+                        "SELECT DISTINCT kafka_partition FROM request_outcomes WHERE policy_id = ANY($1)", neverSoldOut);
+                    return fed.Any(doomedPartitions.Contains);
+                },
+                // Frozen first, so that requests wait undecided on its partitions, then killed where it stands.
+                inject: async _ =>
+                {
+                    doomed.Freeze();
+                    await Eventually.UntilAsync(
+                        async () => (undecidedOnDoomed = await UndecidedAsync(system, doomedPartitions)) > 0,
+                        "requests to wait on the frozen member's partitions",
+                        FaultDrill.Patience);
+                    doomed.KillHard();
+                },
+                struck: "the survivor to take over the killed member's partitions",
+                hasStruck: () => Task.FromResult(system.Log.Assignment("survivor").IsSupersetOf(doomedPartitions)),
+                heal: () =>
+                {
+                    replacement = system.StartConsumerProcess("replacement");
+                    return Task.CompletedTask;
+                });
+
+            result.Injected.Decided.ShouldBeGreaterThanOrEqualTo(300);
+            result.Injected.Decided.ShouldBeLessThan(result.Injected.Accepted, "the kill met accepted requests not yet decided");
+            undecidedOnDoomed.ShouldBeGreaterThan(0, "the killed member held partitions with requests still to decide");
+        }
+        finally
+        {
+            if (replacement is not null)
+            {
+                await replacement.DisposeAsync();
+            }
+        }
     }
 
     [Fact]
-    public async Task Consumers_added_and_removed_again_and_again_under_load_change_no_outcome()
+    public async Task Consumers_added_and_removed_again_and_again_while_requests_are_decided_change_no_outcome()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 2);
-        long[] policies = [await system.CreatePolicyAsync(250), await system.CreatePolicyAsync(40), await system.CreatePolicyAsync(600)];
+        long[] policies = [await system.CreatePolicyAsync(250), await system.CreatePolicyAsync(40), await system.CreatePolicyAsync(5000)];
+        var progress = new SaleProgress();
+        var sale = FlashSale.RunAsync(system, policies, count: null, users: 3000, concurrency: 12, seed: 9, progress, perSecond: 400);
+        var revokedBefore = system.Log.PartitionChanges("revoked");
 
-        var sale = FlashSale.RunAsync(system, policies, count: 6000, users: 2500, concurrency: 12, seed: 9, cancellationToken: TestContext.Current.CancellationToken);
-        for (var round = 0; round < 5; round++)
+        // Each round: a member joins and gets partitions, the oldest leaves, and decisions go on through both changes.
+        for (var round = 1; round <= 4; round++)
         {
-            await Task.Delay(400, TestContext.Current.CancellationToken);
-            system.AddConsumer();
-            await Task.Delay(400, TestContext.Current.CancellationToken);
-            await system.StopConsumerAsync(system.Consumers[0]);
+            var decided = await DecidedAsync(system);
+            var mark = system.Log.Mark;
+            var joined = system.AddConsumer();
+            await Eventually.UntilAsync(
+                async () => system.Log.Assignment(joined.Name).Count > 0 && await DecidedAsync(system) >= decided + 100,
+                $"round {round}: {joined.Name} to get partitions while decisions go on",
+                FaultDrill.Patience);
+            var leaving = system.Consumers[0];
+            var beforeLeaving = await DecidedAsync(system);
+            await system.StopConsumerAsync(leaving);
+            await Eventually.UntilAsync(
+                async () => await DecidedAsync(system) >= beforeLeaving + 100,
+                $"round {round}: decisions to go on after {leaving.Name} left",
+                FaultDrill.Patience);
+            system.Log.PartitionChanges("revoked", mark).ShouldBeGreaterThan(0, $"round {round} moved partitions");
         }
 
+        progress.Stop();
         var result = await sale;
 
         system.Consumers.Count.ShouldBe(2);
-        await Invariants.AssertAllHoldAsync(system, result.Accepted, TimeSpan.FromSeconds(120));
+        system.Log.PartitionChanges("revoked").ShouldBeGreaterThan(revokedBefore);
+        await Invariants.AssertAllHoldAsync(system, result.Accepted, FaultDrill.Patience);
     }
 
     [Fact]
@@ -51,9 +111,8 @@ public sealed class ConsumerFaultTests(PostgresFixture postgres)
         var policy = await system.CreatePolicyAsync(100);
 
         // User 1 (past any rate limit, as if through many API instances) asks 2,000 times amid 300 other users.
-        var flood = Enumerable.Range(0, 2000).Select(_ => 1L);
-        var crowd = Enumerable.Range(2, 300).Select(u => (long)u);
-        var asks = flood.Concat(crowd).OrderBy(_ => Random.Shared.Next()).ToArray();
+        var random = new Random(4);
+        var asks = Enumerable.Repeat(1L, 2000).Concat(Enumerable.Range(2, 300).Select(u => (long)u)).OrderBy(_ => random.Next()).ToArray();
         var accepted = new List<AcceptedRequest>();
         await Parallel.ForEachAsync(asks, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (user, _) =>
         {
@@ -70,5 +129,21 @@ public sealed class ConsumerFaultTests(PostgresFixture postgres)
         (await system.Database.ScalarAsync<long>("SELECT count(*) FROM coupons WHERE user_id = 1")).ShouldBe(1);
         (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE user_id = 1 AND outcome = 'AlreadyIssued'"))
             .ShouldBe(accepted.Count(a => a.UserId == 1) - 1);
+    }
+
+    private static Task<long> DecidedAsync(CouponSystem system) => system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes");
+
+    /// <summary>Requests in these partitions of the log that have no outcome yet.</summary>
+    private static async Task<long> UndecidedAsync(CouponSystem system, IEnumerable<int> partitions)
+    {
+        long undecided = 0;
+        foreach (var partition in partitions)
+        {
+            var logged = KafkaLog.End(system.Kafka.BootstrapServers, CouponTopics.Requests, partition);
+            var decided = await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE kafka_partition = $1", partition);
+            undecided += logged - decided;
+        }
+
+        return undecided;
     }
 }

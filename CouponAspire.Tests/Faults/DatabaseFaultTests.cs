@@ -4,11 +4,12 @@ using Npgsql;
 
 namespace CouponAspire.Tests.Faults;
 
-/// <summary>PostgreSQL going away or crawling while requests pour in.</summary>
+/// <summary>PostgreSQL going away, refusing the work, or holding locks while requests pour in.</summary>
+[Collection(FaultCollection.Name)]
 public sealed class DatabaseFaultTests(PostgresFixture postgres)
 {
     [Fact]
-    public async Task PostgreSQL_refusing_connections_for_seconds_pauses_the_consumers_and_skips_nothing()
+    public async Task PostgreSQL_going_down_while_requests_are_decided_pauses_the_consumers_and_skips_nothing()
     {
         // A server of this test's own: stopping the shared one would break the tests running beside it. Durable, as in
         // production: the outage is a crash (immediate shutdown), and a commit the consumer was told about must survive it.
@@ -16,19 +17,25 @@ public sealed class DatabaseFaultTests(PostgresFixture postgres)
         var database = new TestDatabase(
             await LocalDatabases.CreateAsync(server.ConnectionString(), "coupondb", cancellationToken: TestContext.Current.CancellationToken), () => Task.CompletedTask);
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 2, database: database);
-        long[] policies = [await system.CreatePolicyAsync(300), await system.CreatePolicyAsync(60)];
+        long[] policies = [await system.CreatePolicyAsync(60), await system.CreatePolicyAsync(5000)];
+        var drill = new FaultDrill(system, policies, users: 1500);
+        using var consumerHealth = system.Consumers[0].CreateClient();
+        var mark = 0;
 
-        var sale = FlashSale.RunAsync(system, policies, count: 4000, users: 1500, concurrency: 16, seed: 21, cancellationToken: TestContext.Current.CancellationToken);
-        await Task.Delay(1000, TestContext.Current.CancellationToken);
-        await server.StopAsync(immediate: true, TestContext.Current.CancellationToken);
-        NpgsqlConnection.ClearAllPools();
-        var healthDuringOutage = await system.Consumers[0].CreateClient().GetAsync("/health", TestContext.Current.CancellationToken);
-        await Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
-        await server.StartAsync(TestContext.Current.CancellationToken);
-        var result = await sale;
+        var result = await drill.RunAsync(
+            injectWhen: moment => Task.FromResult(moment.Decided >= 200 && moment.Decided < moment.Accepted),
+            inject: async _ =>
+            {
+                mark = system.Log.Mark;
+                await server.StopAsync(immediate: true, TestContext.Current.CancellationToken);
+                NpgsqlConnection.ClearAllPools();
+            },
+            struck: "a consumer retrying a batch and reporting itself not ready",
+            hasStruck: async () => system.Log.Retries(mark) > 0
+                                   && (await consumerHealth.GetAsync("/health", TestContext.Current.CancellationToken)).StatusCode == HttpStatusCode.ServiceUnavailable,
+            heal: () => server.StartAsync(TestContext.Current.CancellationToken));
 
-        healthDuringOutage.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable, "a consumer without its database is not ready");
-        await Invariants.AssertAllHoldAsync(system, result.Accepted, TimeSpan.FromSeconds(120));
+        result.Injected.Decided.ShouldBeLessThan(result.Injected.Accepted, "the outage met requests still to decide");
     }
 
     [Fact]
@@ -43,8 +50,9 @@ public sealed class DatabaseFaultTests(PostgresFixture postgres)
             $$ BEGIN RAISE EXCEPTION 'permission denied for table request_outcomes' USING ERRCODE = 'insufficient_privilege'; END $$;
             CREATE TRIGGER refuse BEFORE INSERT ON request_outcomes FOR EACH ROW EXECUTE FUNCTION refuse();
             """);
-        var result = await FlashSale.RunAsync(system, policies, count: 200, users: 80, concurrency: 8, seed: 41, cancellationToken: TestContext.Current.CancellationToken);
-        await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
+        var mark = system.Log.Mark;
+        var result = await FlashSale.RunAsync(system, policies, count: 200, users: 80, concurrency: 8, seed: 41);
+        await Eventually.UntilAsync(() => system.Log.Retries(mark) >= 3, "the consumer to retry its batch three times", FaultDrill.Patience);
 
         (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes")).ShouldBe(0);
         KafkaLog.End(system.Kafka.BootstrapServers, CouponTopics.DeadLetters, 0).ShouldBe(0, "a refusal that is not about the data sets no request aside");
@@ -55,7 +63,7 @@ public sealed class DatabaseFaultTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task A_database_holding_locks_long_enough_to_force_rebalances_changes_no_outcome()
+    public async Task A_database_holding_locks_until_a_rebalance_moves_the_blocked_batches_partitions_changes_no_outcome()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 4, consumers: 2, settings: new Dictionary<string, string?>
         {
@@ -63,21 +71,34 @@ public sealed class DatabaseFaultTests(PostgresFixture postgres)
             // it still works on them: the new owner and the old one decide the same requests at once.
             ["Aspire:Confluent:Kafka:Consumer:Config:MaxPollIntervalMs"] = "7000",
         });
-        long[] policies = [await system.CreatePolicyAsync(150), await system.CreatePolicyAsync(150)];
+        long[] policies = [await system.CreatePolicyAsync(150), await system.CreatePolicyAsync(5000)];
+        var drill = new FaultDrill(system, policies, users: 1000, concurrency: 12);
+        await system.WaitForGroupAsync();
+        await using var locker = await system.Database.DataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
+        NpgsqlTransaction? locks = null;
+        var mark = 0;
 
-        var sale = FlashSale.RunAsync(system, policies, count: 3000, users: 1000, concurrency: 12, seed: 31, cancellationToken: TestContext.Current.CancellationToken);
-        await Task.Delay(800, TestContext.Current.CancellationToken);
-        await using (var connection = await system.Database.DataSource.OpenConnectionAsync(TestContext.Current.CancellationToken))
-        await using (var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken))
-        {
-            await using var lockPolicies = new NpgsqlCommand("SELECT id FROM coupon_policies FOR UPDATE", connection, transaction);
-            await lockPolicies.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-            await Task.Delay(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
-            await transaction.CommitAsync(TestContext.Current.CancellationToken);
-        }
+        await drill.RunAsync(
+            injectWhen: moment => Task.FromResult(moment.Decided >= 200 && moment.Decided < moment.Accepted),
+            inject: async _ =>
+            {
+                // The policy that never sells out: its partition keeps receiving requests, and only its owner is blocked.
+                mark = system.Log.Mark;
+                locks = await locker.BeginTransactionAsync(TestContext.Current.CancellationToken);
+                await using var lockPolicy = new NpgsqlCommand("SELECT id FROM coupon_policies WHERE id = $1 FOR UPDATE", locker, locks)
+                {
+                    Parameters = { new() { Value = policies[1] } },
+                };
+                await lockPolicy.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            },
+            // The owner's batch waits on the lock, the owner misses the poll interval and is put out of the group, its
+            // partitions go to the other member, and the other member's batch of the same requests waits beside it.
+            struck: "partitions moved by a rebalance while the old owner's batch still waits on the lock, with the new owner's",
+            hasStruck: async () =>
+                system.Log.PartitionChanges("Assigned", mark) > 0
+                && await system.Database.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") >= 2,
+            heal: () => locks!.CommitAsync(TestContext.Current.CancellationToken));
 
-        var result = await sale;
-
-        await Invariants.AssertAllHoldAsync(system, result.Accepted, TimeSpan.FromSeconds(120));
+        system.Log.Replayed(mark).ShouldBeGreaterThan(0, "the batch decided twice (by its old and its new owner) was answered from the stored outcomes");
     }
 }

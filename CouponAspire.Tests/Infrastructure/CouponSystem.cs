@@ -22,6 +22,7 @@ public sealed class CouponSystem : IAsyncDisposable
     private readonly Action<IServiceCollection>? _configureServices;
     private readonly List<ServiceFactory<CouponConsumerOptions>> _consumers = [];
     private readonly ConcurrentDictionary<long, string> _userTokens = new();
+    private int _consumersStarted;
 
     private CouponSystem(
         MockKafkaCluster kafka, TestDatabase database, DevelopmentTokens tokens, Dictionary<string, string?> settings, ITestOutputHelper? output, bool kestrel, Action<IServiceCollection>? configureServices)
@@ -32,7 +33,7 @@ public sealed class CouponSystem : IAsyncDisposable
         Tokens = tokens;
         _settings = settings;
         _output = output;
-        ApiFactory = new ServiceFactory<PolicyResponse>(settings, output, configureServices);
+        ApiFactory = new ServiceFactory<PolicyResponse>(settings, output, configureServices, "api", Log);
         if (kestrel)
         {
             ApiFactory.UseKestrel(0);
@@ -41,6 +42,9 @@ public sealed class CouponSystem : IAsyncDisposable
         Api = ApiFactory.CreateClient();
         Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens.ForAdmin());
     }
+
+    /// <summary>What every service of this system logged: the consumers' group changes, retries, redeliveries.</summary>
+    public ServiceLog Log { get; } = new();
 
     /// <summary>Mints tokens the API trusts: the admin's (the <see cref="Api"/> client's) and each user's.</summary>
     public DevelopmentTokens Tokens { get; }
@@ -72,8 +76,9 @@ public sealed class CouponSystem : IAsyncDisposable
         var all = ServiceSettings.For(kafka.BootstrapServers, database.ConnectionString, tokens, partitions, fetchWaitMaxMs: 50);
         all["Aspire:Confluent:Kafka:Consumer:Config:AutoCommitIntervalMs"] = "200";
         all["Logging:LogLevel:Default"] = "Warning";
+        all["Logging:LogLevel:CouponAspire"] = "Information";
         // Test crowds are few users asking many times; the per-user limit has tests of its own.
-        all["CouponApi:RateLimit:PermitsPerSecond"] = "100000";
+        all["CouponApi:RateLimit:PermitsPerPeriod"] = "100000";
         all["CouponApi:RateLimit:Burst"] = "100000";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -89,13 +94,29 @@ public sealed class CouponSystem : IAsyncDisposable
         return system;
     }
 
-    /// <summary>Starts one more consumer process's worth of services: a new member of the group.</summary>
+    /// <summary>Starts one more consumer process's worth of services: a new member of the group, <c>consumer-N</c> in <see cref="Log"/>.</summary>
     public ServiceFactory<CouponConsumerOptions> AddConsumer()
     {
-        var consumer = new ServiceFactory<CouponConsumerOptions>(_settings, _output, _configureServices);
+        var name = $"consumer-{Interlocked.Increment(ref _consumersStarted)}";
+        var consumer = new ServiceFactory<CouponConsumerOptions>(_settings, _output, _configureServices, name, Log);
         _ = consumer.Services; // starts the host
         _consumers.Add(consumer);
         return consumer;
+    }
+
+    /// <summary>
+    /// Waits until the group has formed: the <paramref name="members"/> (by default the in-process consumers) share every
+    /// partition between them, each holding some. The mock holds each rebalance for up to a session timeout, so a
+    /// group of several members takes a few seconds to settle.
+    /// </summary>
+    public Task WaitForGroupAsync(params string[] members)
+    {
+        members = members.Length > 0 ? members : [.. _consumers.Select(c => c.Name)];
+        return Eventually.UntilAsync(
+            () => ConsumerAssignment.Shared([.. members.Select(Log.Assignment)], Partitions),
+            $"{string.Join(", ", members)} to share the {Partitions} partitions",
+            TimeSpan.FromMinutes(1),
+            () => $"They hold: {string.Join(" | ", members.Select(m => $"{m}: {string.Join(',', Log.Assignment(m).Order())}"))}.");
     }
 
     /// <summary>Stops a consumer the way a deployment does: it finishes its batch, commits and leaves the group.</summary>
@@ -114,7 +135,8 @@ public sealed class CouponSystem : IAsyncDisposable
 
     /// <summary>
     /// Starts a consumer as a process of its own (the built CouponAspire.Consumer.dll), configured through environment
-    /// variables like a deployment: it can be killed outright, which an in-process host cannot.
+    /// variables like a deployment: it can be killed outright, which an in-process host cannot. Its output goes to
+    /// <see cref="Log"/> under <paramref name="name"/>.
     /// </summary>
     public ServiceProcess StartConsumerProcess(string name)
     {
@@ -124,6 +146,7 @@ public sealed class CouponSystem : IAsyncDisposable
         var output = _output;
         return ServiceProcess.Start(name, Path.Combine(AppContext.BaseDirectory, "CouponAspire.Consumer.dll"), environment, line =>
         {
+            Log.Add(name, line);
             if (line.Contains("warn", StringComparison.Ordinal) || line.Contains("fail", StringComparison.Ordinal) || line.Contains("crit", StringComparison.Ordinal))
             {
                 try

@@ -10,12 +10,11 @@ public static class Decisions
     {
         var ids = requestIds.ToArray();
         long decided = 0;
-        if (!await Eventually.HoldsAsync(
-                async () => (decided = await database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE request_id = ANY($1)", ids)) >= ids.Length,
-                timeout ?? TimeSpan.FromSeconds(60)))
-        {
-            throw new TimeoutException($"Only {decided} of {ids.Length} accepted requests were decided in time. {await DescribeUndecidedAsync(database, kafkaBootstrapServers, ids)}");
-        }
+        await Eventually.UntilAsync(
+            async () => (decided = await database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE request_id = ANY($1)", ids)) >= ids.Length,
+            $"{ids.Length} accepted requests to be decided",
+            timeout ?? TimeSpan.FromSeconds(60),
+            async () => $"{decided} were. {await DescribeUndecidedAsync(database, kafkaBootstrapServers, ids)}");
     }
 
     /// <summary>Where the undecided requests are in the log, against what was decided there: for a failing test's message.</summary>

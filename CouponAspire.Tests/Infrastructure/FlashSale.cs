@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
 
 namespace CouponAspire.Tests.Infrastructure;
 
@@ -10,33 +12,87 @@ public sealed record FlashSaleResult(List<AcceptedRequest> Accepted, Dictionary<
     public int Refused => Others.GetValueOrDefault(HttpStatusCode.Conflict);
 }
 
+/// <summary>
+/// How far a running sale has come: answers so far, by kind, and whether every request has been answered. A sale
+/// without a planned count goes on until <see cref="Stop"/>.
+/// </summary>
+public sealed class SaleProgress(int? planned = null)
+{
+    private int _answered;
+    private int _accepted;
+    private int _unavailable;
+    private volatile bool _stopped;
+
+    public int? Planned { get; } = planned;
+    public bool Stopped => _stopped;
+    public int Answered => Volatile.Read(ref _answered);
+    public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Answers 503: the broker did not take the request in time.</summary>
+    public int Unavailable => Volatile.Read(ref _unavailable);
+
+    public bool Finished => _stopped || Answered == Planned;
+
+    /// <summary>No new requests from now on; those in flight are answered.</summary>
+    public void Stop() => _stopped = true;
+
+    internal void Count(HttpStatusCode status)
+    {
+        if (status == HttpStatusCode.Accepted)
+        {
+            Interlocked.Increment(ref _accepted);
+        }
+        else if (status == HttpStatusCode.ServiceUnavailable)
+        {
+            Interlocked.Increment(ref _unavailable);
+        }
+
+        Interlocked.Increment(ref _answered);
+    }
+
+    public override string ToString() => $"{Answered} of {Planned?.ToString() ?? "unlimited"} answered, {Accepted} accepted, {Unavailable} answered 503";
+}
+
 /// <summary>A crowd asking for coupons at once, through the API.</summary>
 public static class FlashSale
 {
     /// <summary>
-    /// <paramref name="count"/> requests spread over <paramref name="policyIds"/> from <paramref name="users"/> distinct
-    /// users (so most users ask more than once), sent <paramref name="concurrency"/> at a time. Any answer but 202,
-    /// 409 (refused by the gate) and 503 (broker unavailable) fails the test.
+    /// <paramref name="count"/> requests (or, without a count, requests until <see cref="SaleProgress.Stop"/>) spread
+    /// over <paramref name="policyIds"/> from <paramref name="users"/> distinct users (so most users ask more than once),
+    /// sent <paramref name="concurrency"/> at a time. Any answer but 202, 409 (refused by the gate) and 503 (broker
+    /// unavailable) fails the test. With <paramref name="perSecond"/>, no more requests than that are sent a second
+    /// (a sale that goes on for a while stays within what the mock cluster keeps of a partition, about 5 MB).
     /// </summary>
     public static Task<FlashSaleResult> RunAsync(
-        CouponSystem system, IReadOnlyList<long> policyIds, int count, int users, int concurrency = 32, int seed = 1, CancellationToken cancellationToken = default) =>
-        RunAsync(system.TryRequestAsync, policyIds, count, users, concurrency, seed, cancellationToken);
+        CouponSystem system, IReadOnlyList<long> policyIds, int? count, int users, int concurrency = 32, int seed = 1, SaleProgress? progress = null, int? perSecond = null) =>
+        RunAsync(system.TryRequestAsync, policyIds, count, users, concurrency, seed, progress, perSecond);
 
     /// <param name="ask">Asks for a coupon of a policy for a user: the answer's status, and the request id when it was 202.</param>
     public static async Task<FlashSaleResult> RunAsync(
         Func<long, long, Task<(HttpStatusCode Status, Guid? RequestId)>> ask,
         IReadOnlyList<long> policyIds,
-        int count,
+        int? count,
         int users,
         int concurrency = 32,
         int seed = 1,
-        CancellationToken cancellationToken = default)
+        SaleProgress? progress = null,
+        int? perSecond = null)
     {
+        // Printed, so that a failing run can be replayed with the same crowd.
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"Flash sale: {count?.ToString(CultureInfo.InvariantCulture) ?? "unlimited"} requests from {users} users over {policyIds.Count} policies, "
+            + $"concurrency {concurrency}{(perSecond is { } rate ? $", at most {rate}/s" : "")}, seed {seed}");
         var random = new Random(seed);
-        var asks = Enumerable.Range(0, count).Select(_ => (PolicyId: policyIds[random.Next(policyIds.Count)], UserId: (long)random.Next(1, users + 1))).ToArray();
         var result = new FlashSaleResult([], []);
-        await Parallel.ForEachAsync(asks, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (request, _) =>
+        using var pace = perSecond is { } limit ? Pace(limit) : null;
+        var options = new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = TestContext.Current.CancellationToken };
+        await Parallel.ForEachAsync(Asks(random, policyIds, count, users, progress), options, async (request, cancellationToken) =>
         {
+            if (pace is not null)
+            {
+                using var permit = await pace.AcquireAsync(1, cancellationToken);
+            }
+
             var (status, requestId) = await ask(request.PolicyId, request.UserId);
             status.ShouldBeOneOf(HttpStatusCode.Accepted, HttpStatusCode.Conflict, HttpStatusCode.ServiceUnavailable);
             lock (result)
@@ -50,7 +106,32 @@ public static class FlashSale
                     result.Others[status] = result.Others.GetValueOrDefault(status) + 1;
                 }
             }
+
+            progress?.Count(status);
         });
         return result;
+    }
+
+    /// <summary>Permits for <paramref name="perSecond"/> requests a second, handed out every 50 ms.</summary>
+    private static TokenBucketRateLimiter Pace(int perSecond)
+    {
+        var perPeriod = Math.Max(1, perSecond / 20);
+        return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = perPeriod,
+            TokensPerPeriod = perPeriod,
+            ReplenishmentPeriod = TimeSpan.FromMilliseconds(50),
+            QueueLimit = int.MaxValue,
+            AutoReplenishment = true,
+        });
+    }
+
+    private static IEnumerable<(long PolicyId, long UserId)> Asks(Random random, IReadOnlyList<long> policyIds, int? count, int users, SaleProgress? progress)
+    {
+        // The loop's workers take asks one at a time from this one enumerator: the crowd is the seed's, in its order.
+        for (var i = 0; (count is null || i < count) && progress?.Stopped != true; i++)
+        {
+            yield return (policyIds[random.Next(policyIds.Count)], random.Next(1, users + 1));
+        }
     }
 }

@@ -10,10 +10,17 @@ namespace CouponAspire.Tests.Infrastructure;
 /// Hosts the real API or consumer (<typeparamref name="TEntryPoint"/> is any type of its assembly) in the test
 /// process, configured only through the keys a deployment would use, set before the service reads them.
 /// </summary>
+/// <param name="name">The service's name in the test's output and <paramref name="log"/>.</param>
 public sealed class ServiceFactory<TEntryPoint>(
-    IReadOnlyDictionary<string, string?> settings, ITestOutputHelper? output, Action<IServiceCollection>? configureServices = null)
+    IReadOnlyDictionary<string, string?> settings,
+    ITestOutputHelper? output,
+    Action<IServiceCollection>? configureServices = null,
+    string? name = null,
+    ServiceLog? log = null)
     : WebApplicationFactory<TEntryPoint> where TEntryPoint : class
 {
+    public string Name { get; } = name ?? typeof(TEntryPoint).Assembly.GetName().Name!;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
@@ -25,10 +32,7 @@ public sealed class ServiceFactory<TEntryPoint>(
         builder.ConfigureLogging(logging =>
         {
             logging.ClearProviders();
-            if (output is not null)
-            {
-                logging.AddProvider(new TestOutputLoggerProvider(output, typeof(TEntryPoint).Assembly.GetName().Name!));
-            }
+            logging.AddProvider(new TestOutputLoggerProvider(output, Name, log));
         });
         builder.ConfigureServices(services =>
         {

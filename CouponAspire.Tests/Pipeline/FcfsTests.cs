@@ -12,7 +12,7 @@ public sealed class FcfsTests(PostgresFixture postgres)
         long[] policies = [await system.CreatePolicyAsync(40), await system.CreatePolicyAsync(25)];
 
         // Few users asking many times: order matters for every winner.
-        var (accepted, _) = await FlashSale.RunAsync(system, policies, count: 1500, users: 120, seed: 7, cancellationToken: TestContext.Current.CancellationToken);
+        var (accepted, _) = await FlashSale.RunAsync(system, policies, count: 1500, users: 120, seed: 7);
         await Invariants.AssertAllHoldAsync(system, accepted);
 
         // Replay the whole log into an empty database with a new consumer group: the same winners.
@@ -32,7 +32,7 @@ public sealed class FcfsTests(PostgresFixture postgres)
             TestContext.Current.TestOutputHelper);
         _ = replayer.Services;
         var logged = system.ReadRequestLog().Count;
-        await Eventually.HoldsAsync(async () => await replay.ScalarAsync<long>("SELECT count(*) FROM request_outcomes") >= logged, TimeSpan.FromSeconds(60));
+        await Eventually.UntilAsync(async () => await replay.ScalarAsync<long>("SELECT count(*) FROM request_outcomes") >= logged, $"the replay to decide all {logged} logged requests", TimeSpan.FromSeconds(60));
 
         (await HoldersAsync(replay)).ShouldBe(winners);
     }

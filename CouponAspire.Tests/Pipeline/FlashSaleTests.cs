@@ -10,7 +10,7 @@ public sealed class FlashSaleTests(PostgresFixture postgres)
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 2);
         long[] policies = [await system.CreatePolicyAsync(50), await system.CreatePolicyAsync(120), await system.CreatePolicyAsync(7), await system.CreatePolicyAsync(300)];
 
-        var sale = await FlashSale.RunAsync(system, policies, count: 3000, users: 400, cancellationToken: TestContext.Current.CancellationToken);
+        var sale = await FlashSale.RunAsync(system, policies, count: 3000, users: 400);
         var accepted = sale.Accepted;
 
         await Invariants.AssertAllHoldAsync(system, accepted);

@@ -1,27 +1,36 @@
+using CouponAspire.Tests.Faults;
 
 namespace CouponAspire.Tests.Pipeline;
 
-/// <summary>Consumers joining and leaving while requests pour in: partitions move, messages are redelivered.</summary>
+/// <summary>Consumers joining and leaving while requests pour in: partitions move while their requests are decided.</summary>
+[Collection(FaultCollection.Name)]
 public sealed class RebalanceTests(PostgresFixture postgres)
 {
     [Fact]
-    public async Task Consumers_joining_and_leaving_mid_sale_change_no_outcome()
+    public async Task Consumers_joining_and_leaving_while_requests_are_decided_move_partitions_and_change_no_outcome()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 1);
-        long[] policies = [await system.CreatePolicyAsync(150), await system.CreatePolicyAsync(60), await system.CreatePolicyAsync(400)];
+        long[] policies = [await system.CreatePolicyAsync(150), await system.CreatePolicyAsync(60), await system.CreatePolicyAsync(10_000)];
+        var first = system.Consumers[0];
+        var drill = new FaultDrill(system, policies, users: 5000, concurrency: 8);
+        var mark = 0;
+        ServiceFactory<Consumer.Consuming.CouponConsumerOptions> second = null!;
 
-        var sale = FlashSale.RunAsync(system, policies, count: 5000, users: 900, concurrency: 8, seed: 3, cancellationToken: TestContext.Current.CancellationToken);
-        await Task.Delay(700, TestContext.Current.CancellationToken);
-        var second = system.AddConsumer();
-        await Task.Delay(700, TestContext.Current.CancellationToken);
-        await system.StopConsumerAsync(system.Consumers[0]);
-        await Task.Delay(700, TestContext.Current.CancellationToken);
-        system.AddConsumer();
-        await Task.Delay(700, TestContext.Current.CancellationToken);
-        await system.StopConsumerAsync(second);
-        var (accepted, _) = await sale;
+        var result = await drill.RunAsync(
+            injectWhen: moment => Task.FromResult(moment.Decided >= 200),
+            // A second member joins: the first hands over partitions while it decides them.
+            inject: _ =>
+            {
+                mark = system.Log.Mark;
+                second = system.AddConsumer();
+                return Task.CompletedTask;
+            },
+            struck: "partitions revoked from the first member and assigned to the second",
+            hasStruck: () => Task.FromResult(system.Log.PartitionChanges("revoked", mark) > 0 && system.Log.Assignment(second.Name).Count > 0),
+            // Then the first leaves, and the second holds everything.
+            heal: () => system.StopConsumerAsync(first));
 
-        await Invariants.AssertAllHoldAsync(system, accepted, TimeSpan.FromSeconds(90));
-        TestContext.Current.TestOutputHelper?.WriteLine($"accepted {accepted.Count}");
+        result.Injected.Decided.ShouldBeLessThan(result.Injected.Accepted, "the rebalance met requests still to decide");
+        system.Log.Assignment(second.Name).Count.ShouldBe(system.Partitions);
     }
 }

@@ -1,5 +1,9 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Text;
+using Confluent.Kafka;
+using CouponAspire.Consumer.Consuming;
+using CouponAspire.Contracts.Events;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using OpenTelemetry.Trace;
@@ -53,40 +57,64 @@ public sealed class TelemetryTests(PostgresFixture postgres)
             postgres, partitions: 1, consumers: 0, configureServices: services => services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(exported)));
         var policy = await system.CreatePolicyAsync(10);
 
-        // Published before any consumer runs, so that the first poll takes them all at once.
+        // Published before any consumer runs, so that the first poll takes them all at once; one of them unreadable.
         var requestIds = new List<Guid>();
         for (var user = 1; user <= 10; user++)
         {
             requestIds.Add((await system.RequestAsync(policy, user))!.Value);
         }
 
+        var malformedOffset = await ProduceMalformedAsync(system, policy);
         system.AddConsumer();
         await system.WaitUntilDecidedAsync(requestIds);
-        var spans = await WaitForAsync(exported, all => requestIds.All(id => all.Any(s => Equals(s.GetTagItem("coupon.request_id"), id) && s.Kind == ActivityKind.Consumer)));
+        var spans = await WaitForAsync(exported, all =>
+            requestIds.All(id => all.Any(s => Equals(s.GetTagItem("coupon.request_id"), id) && s.Kind == ActivityKind.Consumer))
+            && all.Any(s => s.GetTagItem(DeadLetterPublisher.ReasonTag) is not null));
 
-        // However the polls split them, every batch of several has a span of its own.
-        var batches = spans.Where(s => s.GetTagItem("messaging.batch.message_count") is int).ToDictionary(s => s.SpanId);
+        // The exporter sees every span of the process, other tests' included: only the spans of this test's messages count.
+        var publishes = requestIds.ToDictionary(id => id, id => spans.Single(s => s.DisplayName == "coupon-events publish" && Equals(s.GetTagItem("coupon.request_id"), id)));
+        var published = publishes.Values.Select(p => p.SpanId).ToHashSet();
+        var batches = spans.Where(s => s.GetTagItem("messaging.batch.message_count") is int && s.Links.Any(l => published.Contains(l.Context.SpanId))).ToDictionary(s => s.SpanId);
         batches.ShouldNotBeEmpty("requests waiting for a consumer are decided in batches");
+        var inBatches = 0;
         foreach (var (requestId, user) in requestIds.Select((id, i) => (id, i + 1L)))
         {
-            var publish = spans.Single(s => s.DisplayName == "coupon-events publish" && Equals(s.GetTagItem("coupon.request_id"), requestId));
+            var publish = publishes[requestId];
             var process = spans.Single(s => s.Kind == ActivityKind.Consumer && s.ParentSpanId == publish.SpanId);
             AssertProcessesTheRequest(process, publish, policy, user, "Issued");
             if (process.Links.Any())
             {
                 var batch = batches[process.Links.ShouldHaveSingleItem().Context.SpanId];
                 batch.Links.ShouldContain(link => link.Context.SpanId == publish.SpanId, "the batch links to every message it decided");
+                inBatches++;
             }
         }
 
-        batches.Values.Sum(b => (int)b.GetTagItem("messaging.batch.message_count")!).ShouldBe(
-            spans.Count(s => s.Kind == ActivityKind.Consumer && s.ParentSpanId != default && s.Links.Any()), "each message of a batch links to the batch that decided it");
+        batches.Values.ShouldAllBe(b => (int)b.GetTagItem("messaging.batch.message_count")! == b.Links.Count(), "a batch counts the messages it links to");
+        batches.Values.Sum(b => (int)b.GetTagItem("messaging.batch.message_count")!).ShouldBe(inBatches, "each message of a batch links to the batch that decided it");
         foreach (var batch in batches.Values)
         {
             var databaseWork = spans.Where(s => s.ParentSpanId == batch.SpanId).ToList();
             databaseWork.ShouldNotBeEmpty("the batch's database transaction hangs under the batch span");
             databaseWork.ShouldAllBe(s => s.Source.Name == "Npgsql");
         }
+
+        var deadLetter = KafkaLog.ReadAll(system.Kafka.BootstrapServers, CouponTopics.DeadLetters).ShouldHaveSingleItem();
+        var reason = Encoding.UTF8.GetString(deadLetter.Message.Headers.GetLastBytes(DeadLetterPublisher.ReasonHeader));
+        var setAside = spans.Single(s => s.Kind == ActivityKind.Consumer && Equals(s.GetTagItem("messaging.kafka.offset"), malformedOffset) && s.GetTagItem(DeadLetterPublisher.ReasonTag) is not null);
+        setAside.ShouldSatisfyAllConditions(
+            () => reason.ShouldNotBeNullOrWhiteSpace(),
+            () => setAside.GetTagItem(DeadLetterPublisher.ReasonTag).ShouldBe(reason, "the span says why, as the dead letter's header does"),
+            () => setAside.Status.ShouldBe(ActivityStatusCode.Error),
+            () => setAside.GetTagItem("messaging.kafka.message.key").ShouldBe(policy.ToString()));
+    }
+
+    private static async Task<long> ProduceMalformedAsync(CouponSystem system, long policy)
+    {
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = system.Kafka.BootstrapServers }).Build();
+        var delivery = await producer.ProduceAsync(
+            CouponTopics.Requests, new Message<string, string> { Key = policy.ToString(), Value = "not json at all" }, TestContext.Current.CancellationToken);
+        return delivery.Offset.Value;
     }
 
     private static void AssertProcessesTheRequest(Activity process, Activity publish, long policy, long userId, string outcome) =>
@@ -136,14 +164,17 @@ public sealed class TelemetryTests(PostgresFixture postgres)
         latency.GetMeasurementSnapshot().ShouldAllBe(m => m.Value >= 0 && m.Value < 60);
         batches.GetMeasurementSnapshot().Sum(m => m.Value).ShouldBe(4);
 
+        // Once everything is decided, the partitions that carried the requests report no lag.
+        var carried = (await system.Database.ListAsync<int>("SELECT DISTINCT kafka_partition FROM request_outcomes"))
+            .Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        carried.ShouldNotBeEmpty();
         await WaitForAsync(() =>
         {
             lag.RecordObservableInstruments();
-            return lag.LastMeasurement is not null;
+            var latest = lag.GetMeasurementSnapshot().GroupBy(m => (string)m.Tags["messaging.destination.partition.id"]!).ToDictionary(g => g.Key, g => g.Last().Value);
+            return carried.All(p => latest.GetValueOrDefault(p, -1) == 0);
         });
-        var partitions = lag.GetMeasurementSnapshot().Select(m => m.Tags["messaging.destination.partition.id"]).Distinct().ToList();
-        partitions.ShouldNotBeEmpty();
-        lag.GetMeasurementSnapshot().ShouldAllBe(m => m.Value >= 0 && (string)m.Tags["messaging.consumer.group.name"]! == "coupon-service-group");
+        lag.GetMeasurementSnapshot().ShouldAllBe(m => (string)m.Tags["messaging.consumer.group.name"]! == "coupon-service-group");
     }
 
     private static async Task<List<Activity>> WaitForAsync(LockedList<Activity> exported, Func<List<Activity>, bool> done)
@@ -153,8 +184,7 @@ public sealed class TelemetryTests(PostgresFixture postgres)
         return snapshot;
     }
 
-    private static async Task WaitForAsync(Func<bool> done) =>
-        (await Eventually.HoldsAsync(done, TimeSpan.FromSeconds(20))).ShouldBeTrue("the telemetry did not arrive in time");
+    private static Task WaitForAsync(Func<bool> done) => Eventually.UntilAsync(done, "the telemetry to arrive", TimeSpan.FromSeconds(20));
 
     /// <summary>A list the exporters of several hosts may add to at once.</summary>
     private sealed class LockedList<T> : ICollection<T>
