@@ -1,8 +1,8 @@
 using System.Text.Json.Serialization;
-using Confluent.Kafka;
 using CouponAspire.Api.Policies;
 using CouponAspire.Api.Requests;
 using CouponAspire.Contracts;
+using CouponAspire.Contracts.Events;
 using CouponAspire.ServiceDefaults.Kafka;
 
 namespace CouponAspire.Api;
@@ -12,18 +12,7 @@ public static class CouponApiServices
     public static IHostApplicationBuilder AddCouponApiServices(this IHostApplicationBuilder builder)
     {
         builder.AddCouponDatabase();
-        builder.AddKafkaProducer<string, byte[]>("kafka", config =>
-        {
-            // Correctness needs these: a 202 means every in-sync replica has the request, written exactly once.
-            config.Acks = Acks.All;
-            config.EnableIdempotence = true;
-            config.AllowAutoCreateTopics = false;
-            // Tunable through Aspire:Confluent:Kafka:Producer:Config.
-            config.MessageTimeoutMs ??= 5000;
-            config.RequestTimeoutMs ??= Math.Min(config.MessageTimeoutMs.Value, 30000);
-            config.LingerMs ??= 2;
-            config.Partitioner ??= Partitioner.Murmur2Random;
-        });
+        builder.AddKafkaProducer<string, byte[]>("kafka", CouponRequestsProducer.Configure);
         builder.Services.AddCouponStartupTasks(builder.Configuration);
 
         builder.Services.AddOptions<CouponApiOptions>().Bind(builder.Configuration.GetSection(CouponApiOptions.SectionName));

@@ -58,7 +58,7 @@ public static class CouponAspireApplication
             .ExcludeFromManifest();
 
         // Once the API and every consumer replica are healthy: where the API is, and an administrator's token to call it with.
-        builder.AddDevelopmentCredentials(api, consumer, tokenSigningKey);
+        builder.AddDevelopmentCredentials(api, consumer, infrastructure.Kafka, tokenSigningKey);
 
         return builder;
     }

@@ -11,13 +11,14 @@ internal static class DevelopmentCredentialsAnnouncement
     public const string FolderSetting = "CredentialsFolder";
 
     /// <summary>
-    /// Once the API and every consumer replica are healthy: writes the API's address, the signing key and an
-    /// administrator's token to <c>.couponaspire/</c> (the token last), and prints how to call the API.
+    /// Once the API and every consumer replica are healthy: writes the API's address, Kafka's bootstrap servers, the
+    /// signing key and an administrator's token to <c>.couponaspire/</c> (the token last), and prints how to call the API.
     /// </summary>
     public static void AddDevelopmentCredentials(
         this IDistributedApplicationBuilder builder,
         IResourceBuilder<ProjectResource> api,
         IResourceBuilder<ProjectResource> consumer,
+        IResourceBuilder<IResourceWithConnectionString> kafka,
         IResourceBuilder<ParameterResource> signingKey)
     {
         if (builder.ExecutionContext.IsPublishMode)
@@ -31,13 +32,19 @@ internal static class DevelopmentCredentialsAnnouncement
         builder.Eventing.Subscribe<ResourceReadyEvent>(api.Resource, (@event, cancellationToken) =>
         {
             var services = @event.Services;
-            _ = Task.Run(() => AnnounceAsync(services, api.Resource, consumer.Resource, signingKey.Resource, folder, cancellationToken), cancellationToken);
+            _ = Task.Run(() => AnnounceAsync(services, api.Resource, consumer.Resource, kafka.Resource, signingKey.Resource, folder, cancellationToken), cancellationToken);
             return Task.CompletedTask;
         });
     }
 
     private static async Task AnnounceAsync(
-        IServiceProvider services, ProjectResource api, ProjectResource consumer, ParameterResource signingKey, string folder, CancellationToken cancellationToken)
+        IServiceProvider services,
+        ProjectResource api,
+        ProjectResource consumer,
+        IResourceWithConnectionString kafka,
+        ParameterResource signingKey,
+        string folder,
+        CancellationToken cancellationToken)
     {
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("CouponAspire.AppHost");
         try
@@ -48,7 +55,8 @@ internal static class DevelopmentCredentialsAnnouncement
             var url = new Uri(api.GetEndpoint("http").Url);
             var key = await signingKey.GetValueAsync(cancellationToken) ?? throw new InvalidOperationException("The token signing key has no value.");
             var tokens = new DevelopmentTokens(key, BearerTokenSettings.Issuer, BearerTokenSettings.Audience);
-            DevelopmentCredentials.Write(folder, url, key, tokens.ForAdmin(TimeSpan.FromDays(1)));
+            var bootstrapServers = await kafka.GetConnectionStringAsync(cancellationToken) ?? "";
+            DevelopmentCredentials.Write(folder, url, bootstrapServers, key, tokens.ForAdmin(TimeSpan.FromDays(1)));
             var apiUrl = url.ToString().TrimEnd('/');
             logger.LogInformation(
                 """

@@ -13,7 +13,7 @@ internal sealed record EndToEndSettings(int Requests, int Rounds, IssuanceStrate
 
 /// <summary>
 /// One hot policy end to end: its requests are published to a single-partition <c>coupon-events</c> (as the API
-/// publishes them: idempotent, acks=all) and decided by one consumer process; the clock runs from the first publish to
+/// publishes them: the API's producer settings) and decided by one consumer process; the clock runs from the first publish to
 /// the last decision committed, so publishing, fetching, decoding, the engine and the offset commits are all inside it.
 /// In the same run, the engine alone decides the same stream in the consumer's batches: what the path around the
 /// engine costs. Each run gets a fresh mock cluster and database.
@@ -58,13 +58,9 @@ internal static class EndToEndBenchmark
         await using var database = await HotPolicyDatabase.CreateAsync(serverConnection, $"e2e_{strategy.ToString().ToLowerInvariant()}", stream, cancellationToken);
         using var kafka = LocalKafka.Start(partitions: 1, brokers: 1);
         await using var consumer = await StartConsumerAsync(kafka.BootstrapServers, database.ConnectionString, strategy, cancellationToken);
-        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            Acks = Acks.All,
-            EnableIdempotence = true,
-            LingerMs = 2,
-        }).Build();
+        var producerConfig = new ProducerConfig { BootstrapServers = kafka.BootstrapServers };
+        CouponRequestsProducer.Configure(producerConfig);
+        using var producer = new ProducerBuilder<string, byte[]>(producerConfig).Build();
 
         // The group has joined and the process is warm once a request for a policy that does not exist is decided.
         await PublishAsync(producer, [new IssuanceRequest(Guid.NewGuid(), WarmUpPolicy, 1, 0, 0, DateTimeOffset.UtcNow)]);

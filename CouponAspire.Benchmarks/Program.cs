@@ -19,11 +19,14 @@ root.SetAction((result, cancellationToken) => EngineBenchmark.RunAsync(
     cancellationToken));
 
 var port = new Option<int>("--port") { Description = "Port on 127.0.0.1.", DefaultValueFactory = _ => 5070 };
-var baseline = new Command("baseline-server", "A bare Kestrel endpoint at the API's request path that answers 202 and does nothing else: what the API's ingestion is compared with.")
+var kafka = new Option<string?>("--kafka") { Description = "Bootstrap servers: also serve the produce-only endpoint, publishing there as the API does." };
+var baseline = new Command(
+    "baseline-server",
+    "What the API's ingestion is compared with: a bare endpoint at the API's request path that answers 202, and with --kafka one that publishes and awaits the broker first.")
 {
-    port,
+    port, kafka,
 };
-baseline.SetAction((result, cancellationToken) => BaselineServer.RunAsync(result.GetValue(port), cancellationToken));
+baseline.SetAction((result, cancellationToken) => BaselineServer.RunAsync(result.GetValue(port), result.GetValue(kafka), cancellationToken));
 root.Subcommands.Add(baseline);
 
 var e2eRequests = RequestsOption();

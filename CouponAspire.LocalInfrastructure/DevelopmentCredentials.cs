@@ -12,6 +12,9 @@ public static class DevelopmentCredentials
     public const string SigningKeyFile = "signing-key";
     public const string AdminTokenFile = "admin.token";
 
+    /// <summary>Kafka's bootstrap servers as clients on this machine reach them (for kcat, or a benchmark).</summary>
+    public const string KafkaFile = "kafka";
+
     /// <summary>The folder in the repository of the current directory, else of this tool; else below the current directory.</summary>
     public static string Folder()
     {
@@ -29,11 +32,12 @@ public static class DevelopmentCredentials
         return Path.Combine(Directory.GetCurrentDirectory(), FolderName);
     }
 
-    public static void Write(string folder, Uri api, string signingKey, string adminToken)
+    public static void Write(string folder, Uri api, string kafka, string signingKey, string adminToken)
     {
         Directory.CreateDirectory(folder);
         File.Delete(Path.Combine(folder, AdminTokenFile));
         File.WriteAllText(Path.Combine(folder, ApiUrlFile), api.ToString().TrimEnd('/'));
+        File.WriteAllText(Path.Combine(folder, KafkaFile), kafka);
         File.WriteAllText(Path.Combine(folder, SigningKeyFile), signingKey);
         File.WriteAllText(Path.Combine(folder, AdminTokenFile), adminToken);
     }

@@ -98,12 +98,17 @@ internal sealed partial class RequestLedger(NpgsqlDataSource dataSource, TimePro
             (ids[i], policies[i], users[i], requestedAt[i]) = (batch[i].Request.RequestId, batch[i].Request.PolicyId, batch[i].Request.UserId, batch[i].Request.RequestedAt);
         }
 
-        await using var command = dataSource.CreateCommand("""
+        // A receipt only lets an accepted request read as Pending before its decision: it need not outlive a crash of
+        // PostgreSQL (one lost reads as not found until decided, as one that could not be written does), so its commit
+        // does not wait for the WAL to reach the disk. It is visible to every reader as soon as it is committed.
+        await using var write = dataSource.CreateBatch();
+        write.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off"));
+        write.BatchCommands.Add(new NpgsqlBatchCommand("""
             INSERT INTO request_receipts (request_id, policy_id, user_id, requested_at)
             SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::timestamptz[])
             ON CONFLICT (request_id) DO NOTHING
-            """).With(ids).With(policies).With(users).With(requestedAt);
-        await command.ExecuteNonQueryAsync();
+            """).With(ids).With(policies).With(users).With(requestedAt));
+        await write.ExecuteNonQueryAsync();
     }
 
     [LoggerMessage(LogLevel.Warning, "Could not write {Count} request receipt(s); those requests read as not found until decided")]

@@ -25,6 +25,15 @@ internal static class ApiSecurity
             jwt.TokenValidationParameters.RoleClaimType = BearerTokens.RoleClaim;
         });
 
+        // The standard handler, remembering valid tokens briefly: a client sends the same token with every request.
+        services.AddSingleton<CachingJsonWebTokenHandler>();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<CachingJsonWebTokenHandler>((jwt, handler) =>
+        {
+            handler.MapInboundClaims = false;
+            jwt.TokenHandlers.Clear();
+            jwt.TokenHandlers.Add(handler);
+        });
+
         // The keys bound from configuration come as a lazy sequence that would read the configuration and build new key
         // objects for every request (and defeat the signature providers' cache): read them once.
         services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, jwt =>

@@ -17,7 +17,7 @@ public sealed class RebalanceTests(PostgresFixture postgres)
         ServiceFactory<Consumer.Consuming.CouponConsumerOptions> second = null!;
 
         var result = await drill.RunAsync(
-            injectWhen: moment => Task.FromResult(moment.Decided >= 200),
+            injectWhen: moment => Task.FromResult(moment.Decided >= 200 && moment.Decided < moment.Accepted),
             // A second member joins: the first hands over partitions while it decides them.
             inject: _ =>
             {

@@ -1,0 +1,45 @@
+using CouponAspire.Api.Security;
+using CouponAspire.LocalInfrastructure;
+using Microsoft.IdentityModel.Tokens;
+
+namespace CouponAspire.Tests.Api;
+
+/// <summary>Valid tokens are remembered briefly and never past their expiry; rejected ones are never remembered.</summary>
+public sealed class TokenCacheTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void A_token_is_remembered_for_the_lifetime_at_most_and_never_past_its_expiry()
+    {
+        CachingJsonWebTokenHandler.RememberUntil(Now, Now.AddHours(1).UtcDateTime).ShouldBe(Now + CachingJsonWebTokenHandler.Lifetime);
+        CachingJsonWebTokenHandler.RememberUntil(Now, Now.AddSeconds(5).UtcDateTime).ShouldBe(Now.AddSeconds(5));
+        CachingJsonWebTokenHandler.RememberUntil(Now, DateTime.MinValue).ShouldBe(Now + CachingJsonWebTokenHandler.Lifetime, "a token without exp");
+    }
+
+    [Fact]
+    public async Task A_valid_token_is_validated_once_and_a_forged_one_every_time()
+    {
+        var tokens = new DevelopmentTokens(DevelopmentTokens.NewSigningKey());
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = tokens.Issuer,
+            ValidAudience = tokens.Audience,
+            IssuerSigningKey = new SymmetricSecurityKey(Convert.FromBase64String(tokens.SigningKey)),
+        };
+        using var handler = new CachingJsonWebTokenHandler();
+        var token = tokens.ForUser(7);
+        var forged = new DevelopmentTokens(DevelopmentTokens.NewSigningKey()).ForUser(7);
+
+        var first = await handler.ValidateTokenAsync(token, parameters);
+        var second = await handler.ValidateTokenAsync(token, parameters);
+        var forgedFirst = await handler.ValidateTokenAsync(forged, parameters);
+        var forgedSecond = await handler.ValidateTokenAsync(forged, parameters);
+
+        first.IsValid.ShouldBeTrue();
+        second.ShouldBeSameAs(first, "the second time is answered from memory");
+        forgedFirst.IsValid.ShouldBeFalse();
+        forgedSecond.IsValid.ShouldBeFalse();
+        forgedSecond.ShouldNotBeSameAs(forgedFirst, "a rejected token is checked again");
+    }
+}
