@@ -18,7 +18,6 @@ public sealed class ConsumerFaultTests(PostgresFixture postgres)
         ServiceProcess? replacement = null;
         var drill = new FaultDrill(system, [.. selling, .. neverSoldOut], users: 2000);
         HashSet<int> doomedPartitions = [];
-        long undecidedOnDoomed = 0;
 
         try
         {
@@ -41,7 +40,7 @@ public sealed class ConsumerFaultTests(PostgresFixture postgres)
                 {
                     doomed.Freeze();
                     await Eventually.UntilAsync(
-                        async () => (undecidedOnDoomed = await UndecidedAsync(system, doomedPartitions)) > 0,
+                        async () => await UndecidedAsync(system, doomedPartitions) > 0,
                         "requests to wait on the frozen member's partitions",
                         FaultDrill.Patience);
                     doomed.KillHard();
@@ -54,9 +53,8 @@ public sealed class ConsumerFaultTests(PostgresFixture postgres)
                     return Task.CompletedTask;
                 });
 
-            result.Injected.Decided.ShouldBeGreaterThanOrEqualTo(300);
+            // The drill's waits held the rest (300 decided, undecided requests on the killed member's partitions).
             result.Injected.Decided.ShouldBeLessThan(result.Injected.Accepted, "the kill met accepted requests not yet decided");
-            undecidedOnDoomed.ShouldBeGreaterThan(0, "the killed member held partitions with requests still to decide");
         }
         finally
         {

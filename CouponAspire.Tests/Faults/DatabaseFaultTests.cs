@@ -22,7 +22,7 @@ public sealed class DatabaseFaultTests(PostgresFixture postgres)
         using var consumerHealth = system.Consumers[0].CreateClient();
         var mark = 0;
 
-        var result = await drill.RunAsync(
+        await drill.RunAsync(
             injectWhen: moment => Task.FromResult(moment.Decided >= 200 && moment.Decided < moment.Accepted),
             inject: async _ =>
             {
@@ -34,8 +34,6 @@ public sealed class DatabaseFaultTests(PostgresFixture postgres)
             hasStruck: async () => system.Log.Retries(mark) > 0
                                    && (await consumerHealth.GetAsync("/health", TestContext.Current.CancellationToken)).StatusCode == HttpStatusCode.ServiceUnavailable,
             heal: () => server.StartAsync(TestContext.Current.CancellationToken));
-
-        result.Injected.Decided.ShouldBeLessThan(result.Injected.Accepted, "the outage met requests still to decide");
     }
 
     [Fact]

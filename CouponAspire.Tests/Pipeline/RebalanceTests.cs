@@ -16,7 +16,7 @@ public sealed class RebalanceTests(PostgresFixture postgres)
         var mark = 0;
         ServiceFactory<Consumer.Consuming.CouponConsumerOptions> second = null!;
 
-        var result = await drill.RunAsync(
+        await drill.RunAsync(
             injectWhen: moment => Task.FromResult(moment.Decided >= 200 && moment.Decided < moment.Accepted),
             // A second member joins: the first hands over partitions while it decides them.
             inject: _ =>
@@ -30,7 +30,6 @@ public sealed class RebalanceTests(PostgresFixture postgres)
             // Then the first leaves, and the second holds everything.
             heal: () => system.StopConsumerAsync(first));
 
-        result.Injected.Decided.ShouldBeLessThan(result.Injected.Accepted, "the rebalance met requests still to decide");
         system.Log.Assignment(second.Name).Count.ShouldBe(system.Partitions);
     }
 }
