@@ -74,11 +74,15 @@ public sealed class KafkaFaultTests(PostgresFixture postgres)
     public async Task Produce_requests_failing_while_requests_are_published_are_retried_and_lose_nothing_and_write_nothing_twice()
     {
         // A retried publish waits this long before it is sent again, where one that is not retried takes milliseconds.
+        // Retries only, no publish timing out meanwhile (timeouts are the brokers-down test's fault): after a timeout
+        // the idempotent producer starts its sequence numbers again, which the mock does not check, and the mock has
+        // been seen to acknowledge a request it did not keep.
         var backoff = TimeSpan.FromMilliseconds(300);
         await using var system = await StartAsync(new()
         {
             ["Aspire:Confluent:Kafka:Producer:Config:RetryBackoffMs"] = $"{backoff.TotalMilliseconds}",
             ["Aspire:Confluent:Kafka:Producer:Config:RetryBackoffMaxMs"] = $"{backoff.TotalMilliseconds}",
+            ["Aspire:Confluent:Kafka:Producer:Config:MessageTimeoutMs"] = "60000",
         });
         var drill = new FaultDrill(system, await PoliciesAsync(system, 200, 50, 5000), users: 1500);
         using var publishes = PublishDurations(system);
@@ -97,9 +101,9 @@ public sealed class KafkaFaultTests(PostgresFixture postgres)
                 return Task.CompletedTask;
             },
             // The mock answers the next produce requests with the errors, one each, in order; the publishes they
-            // carried are sent again after the backoff.
-            struck: $"{errors.Length} produce requests answered with the errors, and 20 publishes retried",
-            hasStruck: () => Task.FromResult(ProducesSince(system, mark) >= errors.Length && SlowPublishes(publishes, published, backoff) >= 20));
+            // carried are sent again after the backoff (10 of the sale's 16 in flight).
+            struck: $"{errors.Length} produce requests answered with the errors, and 10 publishes retried",
+            hasStruck: () => Task.FromResult(ProducesSince(system, mark) >= errors.Length && SlowPublishes(publishes, published, backoff) >= 10));
     }
 
     [Fact]
@@ -130,7 +134,7 @@ public sealed class KafkaFaultTests(PostgresFixture postgres)
 
     private async Task<CouponSystem> StartAsync(Dictionary<string, string?>? settings = null)
     {
-        var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 2, settings: new Dictionary<string, string?>(settings ?? [])
+        var all = new Dictionary<string, string?>
         {
             // A publish the broker cannot take within 2 s is answered 503.
             ["Aspire:Confluent:Kafka:Producer:Config:MessageTimeoutMs"] = "2000",
@@ -138,7 +142,13 @@ public sealed class KafkaFaultTests(PostgresFixture postgres)
             // flight it would accept a batch past a failed one (a real broker answers OUT_OF_ORDER_SEQUENCE_NUMBER),
             // and the client would then count the failed one as delivered. One request in flight keeps the mock honest.
             ["Aspire:Confluent:Kafka:Producer:Config:MaxInFlight"] = "1",
-        });
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            all[key] = value;
+        }
+
+        var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 2, settings: all);
         system.Kafka.StartRequestTracking();
         return system;
     }
