@@ -138,9 +138,15 @@ public sealed class CouponSystem : IAsyncDisposable
     /// variables like a deployment: it can be killed outright, which an in-process host cannot. Its output goes to
     /// <see cref="Log"/> under <paramref name="name"/>.
     /// </summary>
-    public ServiceProcess StartConsumerProcess(string name)
+    /// <param name="settings">Settings of this process alone, over the system's.</param>
+    public ServiceProcess StartConsumerProcess(string name, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var environment = new Dictionary<string, string?>(_settings);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            environment[key] = value;
+        }
+
         environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         var output = _output;

@@ -47,6 +47,7 @@ public sealed class FaultDrill(CouponSystem system, IReadOnlyList<long> policies
                 "the moment to inject the fault",
                 Patience,
                 () => Task.FromResult($"The sale: {moment}."));
+            var mark = system.Log.Mark;
             await inject(moment);
             TestContext.Current.TestOutputHelper?.WriteLine($"Fault injected at: {moment}");
 
@@ -66,6 +67,10 @@ public sealed class FaultDrill(CouponSystem system, IReadOnlyList<long> policies
             Sale.Stop();
             var result = await sale;
             await Invariants.AssertAllHoldAsync(system, result.Accepted, Patience);
+            TestContext.Current.TestOutputHelper?.WriteLine(
+                $"Since the fault: {system.Log.PartitionChanges("revoked", mark)} partition(s) revoked, {system.Log.PartitionChanges("lost", mark)} lost, "
+                + $"{system.Log.Retries(mark)} batch(es) retried, {system.Log.Replayed(mark)} redelivered request(s) answered from their stored outcome; "
+                + $"the sale: {result.Accepted.Count} accepted, {Sale.Unavailable} answered 503.");
             return new FaultDrillResult(result, moment);
         }
         finally

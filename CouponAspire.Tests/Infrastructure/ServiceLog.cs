@@ -29,6 +29,9 @@ public sealed partial class ServiceLog
     public int Replayed(int since = 0) =>
         Lines(since: since).Select(l => ReplayedCount().Match(l)).Where(m => m.Success).Sum(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
 
+    /// <summary>Batches a consumer (or, without <paramref name="service"/>, any) decided and committed since the mark.</summary>
+    public int Batches(string? service = null, int since = 0) => Lines(service, since).Count(l => ReplayedCount().IsMatch(l));
+
     /// <summary>Batches the consumers had to read again after a transient failure since the mark.</summary>
     public int Retries(int since = 0) => Lines(since: since).Count(l => l.Contains("failed on a transient error", StringComparison.Ordinal));
 
