@@ -19,8 +19,9 @@ public static class CouponApiServices
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PolicyGate>();
         builder.Services.AddHostedService(services => services.GetRequiredService<PolicyGate>());
-        builder.Services.AddSingleton<RequestLedger>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<RequestLedger>());
+        builder.Services.AddOptions<RequestIdOptions>().Bind(builder.Configuration.GetSection(RequestIdOptions.SectionName));
+        builder.Services.AddSingleton<RequestIds>();
+        builder.Services.AddSingleton<RequestWithdrawals>();
         builder.Services.AddSingleton<CouponRequestPublisher>();
         builder.Services.AddSingleton<CouponRequestAdmission>();
         builder.Services.AddSingleton<ApiMetrics>();

@@ -29,9 +29,18 @@ public static class CouponAspireApplication
             secret: true,
             persist: true);
 
+        // Signs the request ids the API hands out, so that an accepted request reads as Pending without any write: the
+        // same key for every API instance, kept like the token signing key.
+        var requestIdKey = builder.AddParameter(
+            "request-id-key",
+            new GenerateParameterDefault { MinLength = 44, Special = false },
+            secret: true,
+            persist: true);
+
         var api = builder.AddProject<Projects.CouponAspire_Api>("api")
             .WithCouponInfrastructure(infrastructure, partitions)
             .WithBearerTokenSettings(tokenSigningKey)
+            .WithEnvironment("CouponApi__RequestIds__Key", requestIdKey)
             .WithExternalHttpEndpoints()
             .WithHttpHealthCheck("/health");
 

@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
 using Confluent.Kafka;
 using CouponAspire.Contracts.Events;
 using Microsoft.AspNetCore.Builder;
@@ -26,14 +28,15 @@ internal static class BaselineServer
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         var app = builder.Build();
         app.MapPost("/api/coupon-policies/{policyId}/requests", (long policyId, Body body) =>
-            TypedResults.Accepted($"/api/coupon-requests/{Guid.Empty}", new Accepted(Guid.Empty, "Pending")));
+            TypedResults.Accepted("/api/coupon-requests/-", new Accepted("-", "Pending")));
 
         using var producer = kafka is null ? null : ProducerFor(kafka);
         if (producer is not null)
         {
             app.MapPost(ProduceOnlyPrefix + "/api/coupon-policies/{policyId}/requests", async (long policyId, Body body) =>
             {
-                var request = new CouponRequested(Guid.CreateVersion7(), policyId, body.UserId ?? 0, DateTimeOffset.UtcNow);
+                // An id as long as the API's signed ones, so that the message is the same size.
+                var request = new CouponRequested(Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(41)), policyId, body.UserId ?? 0, DateTimeOffset.UtcNow);
                 await producer.ProduceAsync(
                     CouponTopics.Requests,
                     new Message<string, byte[]> { Key = CouponRequestedCodec.KeyFor(policyId), Value = CouponRequestedCodec.Serialize(request) });
@@ -58,5 +61,5 @@ internal static class BaselineServer
 
     private sealed record Body(long? UserId);
 
-    private sealed record Accepted(Guid RequestId, string Status);
+    private sealed record Accepted(string RequestId, string Status);
 }

@@ -63,7 +63,7 @@ internal static class EndToEndBenchmark
         using var producer = new ProducerBuilder<string, byte[]>(producerConfig).Build();
 
         // The group has joined and the process is warm once a request for a policy that does not exist is decided.
-        await PublishAsync(producer, [new IssuanceRequest(Guid.NewGuid(), WarmUpPolicy, 1, 0, 0, DateTimeOffset.UtcNow)]);
+        await PublishAsync(producer, [new IssuanceRequest(Guid.NewGuid().ToString(), WarmUpPolicy, 1, 0, 0, DateTimeOffset.UtcNow)]);
         await WaitForOutcomesAsync(database.DataSource, WarmUpPolicy, 1, TimeSpan.FromSeconds(60), cancellationToken);
 
         var clock = Stopwatch.StartNew();

@@ -34,10 +34,10 @@ internal sealed class HotPolicyDatabase(string serverConnection, string name, st
     {
         await using var command = DataSource.CreateCommand("SELECT request_id, outcome FROM request_outcomes");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var byRequest = new Dictionary<Guid, IssuanceOutcome>(stream.Requests.Count);
+        var byRequest = new Dictionary<string, IssuanceOutcome>(stream.Requests.Count);
         while (await reader.ReadAsync(cancellationToken))
         {
-            byRequest[reader.GetGuid(0)] = Enum.Parse<IssuanceOutcome>(reader.GetString(1));
+            byRequest[reader.GetString(0)] = Enum.Parse<IssuanceOutcome>(reader.GetString(1));
         }
 
         return [.. stream.Requests.Select(r => byRequest[r.RequestId])];

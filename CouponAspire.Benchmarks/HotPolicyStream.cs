@@ -41,7 +41,7 @@ internal sealed class HotPolicyStream
                 users.Add(userId);
             }
 
-            requests[offset] = new IssuanceRequest(Guid.NewGuid(), 1, userId, 0, offset, now);
+            requests[offset] = new IssuanceRequest(Guid.NewGuid().ToString(), 1, userId, 0, offset, now);
         }
 
         return new HotPolicyStream(requests, Math.Max(1, users.Count * 2 / 5), users.Count);

@@ -12,7 +12,7 @@ internal sealed record PolicyView(
     long Id, string Name, int TotalQuantity, int IssuedCount, int RemainingQuantity, bool SoldOut, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, DateTimeOffset CreatedAt);
 
 internal sealed record RequestStatusView(
-    Guid RequestId, long PolicyId, long UserId, string Status, string? Reason, long? CouponId, DateTimeOffset RequestedAt, DateTimeOffset? DecidedAt)
+    string RequestId, long PolicyId, long UserId, string Status, string? Reason, long? CouponId, DateTimeOffset RequestedAt, DateTimeOffset? DecidedAt)
 {
     public const string Pending = "Pending";
     public const string Issued = "Issued";
@@ -27,7 +27,7 @@ internal sealed record RequestStatusView(
 /// What the sale reads from the issue endpoint's answers: a 202's <c>requestId</c>, a problem's <c>reason</c> (409) or
 /// <c>requestId</c> (503 with an unknown outcome). Top-level fields only: a problem's <c>errors</c> may nest anything.
 /// </summary>
-internal sealed record IssueAnswer(Guid? RequestId, string? Reason)
+internal sealed record IssueAnswer(string? RequestId, string? Reason)
 {
     public const string SoldOut = "SoldOut";
 

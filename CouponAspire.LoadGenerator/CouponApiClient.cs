@@ -53,9 +53,9 @@ internal sealed class CouponApiClient(HttpClient http, Uri api, string adminToke
     }
 
     /// <summary>A request's state; null while the API does not know it yet (its receipt may be written after the 202).</summary>
-    public async Task<RequestStatusView?> GetRequestAsync(Guid requestId, CancellationToken cancellationToken)
+    public async Task<RequestStatusView?> GetRequestAsync(string requestId, CancellationToken cancellationToken)
     {
-        using var request = AsAdmin(HttpMethod.Get, $"/api/coupon-requests/{requestId}");
+        using var request = AsAdmin(HttpMethod.Get, $"/api/coupon-requests/{Uri.EscapeDataString(requestId)}");
         using var response = await http.SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {

@@ -103,12 +103,12 @@ internal sealed record FlashSaleReport(
     }
 
     /// <summary>How a request that was not accepted is counted, and whether it is an answer the API gives by design under load.</summary>
-    private static (string Kind, bool Designed) RefusalKind(short status, string? detail, Guid requestId) => (HttpStatusCode)status switch
+    private static (string Kind, bool Designed) RefusalKind(short status, string? detail, string? requestId) => (HttpStatusCode)status switch
     {
         (HttpStatusCode)SaleRecording.NoAnswer => ($"no answer ({detail})", false),
         HttpStatusCode.Conflict => ($"409 {detail ?? "without reason"}", true),
         HttpStatusCode.TooManyRequests => ("429", true),
-        HttpStatusCode.ServiceUnavailable => (requestId == Guid.Empty ? "503" : "503 outcome unknown", true),
+        HttpStatusCode.ServiceUnavailable => (requestId is null ? "503" : "503 outcome unknown", true),
         _ => ($"{status}", false),
     };
 

@@ -105,9 +105,9 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
                 .RunAsync(settings.Concurrency, settings.Ramp, cancellationToken);
 
             // Accepted requests, and 503s that may have been published after all: the latter are read, never waited for.
-            var polled = Enumerable.Range(0, plan.Requests).Where(i => recording.RequestIds[i] != Guid.Empty).ToArray();
+            var polled = Enumerable.Range(0, plan.Requests).Where(i => recording.RequestIds[i] is not null).ToArray();
             var poll = await new OutcomePoller(api, counters).PollAsync(
-                polled.Select(i => recording.RequestIds[i]).ToArray(),
+                polled.Select(i => recording.RequestIds[i]!).ToArray(),
                 polled.Select(recording.IsAccepted).ToArray(),
                 settings.PollConcurrency,
                 DateTimeOffset.UtcNow + settings.DecisionTimeout,
@@ -131,7 +131,7 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
             {
                 var user = plan.UserOfRequest[index];
                 taken.Add(new TakenRequest(
-                    recording.RequestIds[index], policies[plan.PolicyOf(user)].Id, settings.FirstUserId + user, recording.IsAccepted(index), poll.Outcomes[k]));
+                    recording.RequestIds[index]!, policies[plan.PolicyOf(user)].Id, settings.FirstUserId + user, recording.IsAccepted(index), poll.Outcomes[k]));
             }
         }
 

@@ -7,7 +7,7 @@ internal sealed record PolicyFinalState(long PolicyId, int TotalQuantity, int Is
 /// A request the API took: answered 202, or answered 503 with an unknown outcome and later found decided (then it was
 /// published after all, and counts like any other). Nothing else belongs in the list.
 /// </summary>
-internal sealed record TakenRequest(Guid RequestId, long PolicyId, long UserId, bool Answered202, RequestStatusView? Outcome);
+internal sealed record TakenRequest(string RequestId, long PolicyId, long UserId, bool Answered202, RequestStatusView? Outcome);
 
 internal sealed record InvariantResult(string Name, bool Held, string Detail);
 

@@ -91,7 +91,7 @@ internal sealed class IssueRequestSender(HttpClient http, SalePlan plan, Uri[] r
         {
             switch (status)
             {
-                case HttpStatusCode.Accepted when IssueAnswer.Read(body).RequestId is { } requestId && requestId != Guid.Empty:
+                case HttpStatusCode.Accepted when IssueAnswer.Read(body).RequestId is { Length: > 0 } requestId:
                     _recording.RequestIds[index] = requestId;
                     counters.Accepted();
                     return;
@@ -101,7 +101,7 @@ internal sealed class IssueRequestSender(HttpClient http, SalePlan plan, Uri[] r
                 case HttpStatusCode.Conflict or HttpStatusCode.ServiceUnavailable:
                     var problem = IssueAnswer.Read(body);
                     _recording.Details[index] = problem.Reason;
-                    _recording.RequestIds[index] = problem.RequestId ?? Guid.Empty;
+                    _recording.RequestIds[index] = problem.RequestId;
                     if (problem.Reason == IssueAnswer.SoldOut)
                     {
                         Interlocked.CompareExchange(ref _recording.FirstSoldOutRefusal[policy], Stopwatch.GetTimestamp(), 0);

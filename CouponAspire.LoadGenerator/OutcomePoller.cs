@@ -15,7 +15,7 @@ internal sealed class OutcomePoller(CouponApiClient api, LiveCounters counters)
 
     /// <param name="required">Whether a request must be decided; the others (503s with an unknown outcome) are read while waiting, never waited for.</param>
     public async Task<PollResult> PollAsync(
-        IReadOnlyList<Guid> requestIds, IReadOnlyList<bool> required, int concurrency, DateTimeOffset deadline, CancellationToken cancellationToken)
+        IReadOnlyList<string> requestIds, IReadOnlyList<bool> required, int concurrency, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var outcomes = new RequestStatusView?[requestIds.Count];

@@ -13,7 +13,7 @@ internal sealed class SaleRecording(int requests, int policies)
     public short[] Status { get; } = new short[requests];
 
     /// <summary>The id of an accepted request, or of a 503 whose outcome the API could not tell.</summary>
-    public Guid[] RequestIds { get; } = new Guid[requests];
+    public string?[] RequestIds { get; } = new string?[requests];
 
     /// <summary>The <c>reason</c> of a 409, or what went wrong when there was no answer.</summary>
     public string?[] Details { get; } = new string?[requests];
@@ -28,5 +28,5 @@ internal sealed class SaleRecording(int requests, int policies)
     /// <summary>CPU this process used while sending: tells whether the generator, not the API, set the pace.</summary>
     public TimeSpan ProcessorTime { get; set; }
 
-    public bool IsAccepted(int index) => Status[index] == (short)HttpStatusCode.Accepted && RequestIds[index] != Guid.Empty;
+    public bool IsAccepted(int index) => Status[index] == (short)HttpStatusCode.Accepted && RequestIds[index] is not null;
 }

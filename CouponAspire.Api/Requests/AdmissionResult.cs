@@ -9,17 +9,17 @@ public abstract record AdmissionResult
     }
 
     /// <summary>Durably in Kafka, to be decided: the client reads <see cref="RequestId"/> for the outcome.</summary>
-    public sealed record Accepted(Guid RequestId) : AdmissionResult;
+    public sealed record Accepted(string RequestId) : AdmissionResult;
 
     /// <summary>Refused by the cheap checks, with nothing published: the policy does not exist, is not open, or is sold out.</summary>
     public sealed record Refused(IssuanceOutcome Reason, DateTimeOffset RequestedAt) : AdmissionResult;
 
     /// <summary>The broker did not confirm the publish, but it had stored it: a consumer decided it before it could be withdrawn.</summary>
-    public sealed record AlreadyDecided(Guid RequestId, IssuanceOutcome Outcome) : AdmissionResult;
+    public sealed record AlreadyDecided(string RequestId, IssuanceOutcome Outcome) : AdmissionResult;
 
     /// <summary>The broker did not take the request in time and it will never be decided: try again.</summary>
     public sealed record NotPublished : AdmissionResult;
 
     /// <summary>Neither the broker nor the database confirmed anything: the request may still be decided, under <see cref="RequestId"/>.</summary>
-    public sealed record OutcomeUnknown(Guid RequestId) : AdmissionResult;
+    public sealed record OutcomeUnknown(string RequestId) : AdmissionResult;
 }

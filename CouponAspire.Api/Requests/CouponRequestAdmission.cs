@@ -5,21 +5,20 @@ using Npgsql;
 namespace CouponAspire.Api.Requests;
 
 /// <summary>
-/// Takes an issue request that is valid and allowed: checks it against the sold-out gate, publishes it to Kafka (the
-/// receipt written meanwhile, so that a 202 reads as Pending), and when the broker does not confirm the publish,
-/// withdraws the request so that it is never decided — unless a consumer decided it already. It never decides anything.
+/// Takes an issue request that is valid and allowed: checks it against the sold-out gate, gives it a signed id, publishes
+/// it to Kafka, and when the broker does not confirm the publish, withdraws the request so that it is never decided —
+/// unless a consumer decided it already. Accepting needs Kafka alone: the id itself lets the request read as Pending
+/// until decided. It never decides anything.
 /// </summary>
 internal sealed partial class CouponRequestAdmission(
     PolicyGate policies,
+    RequestIds requestIds,
     CouponRequestPublisher publisher,
-    RequestLedger ledger,
+    RequestWithdrawals withdrawals,
     ApiMetrics metrics,
     TimeProvider time,
     ILogger<CouponRequestAdmission> logger)
 {
-    /// <summary>How long an acceptance waits for the request's receipt to be committed before it is answered anyway.</summary>
-    private static readonly TimeSpan ReceiptWait = TimeSpan.FromSeconds(2);
-
     public async Task<AdmissionResult> AdmitAsync(long policyId, long userId, CancellationToken cancellationToken)
     {
         var policy = await policies.FindAsync(policyId, cancellationToken);
@@ -30,17 +29,13 @@ internal sealed partial class CouponRequestAdmission(
             return new AdmissionResult.Refused(reason, requestedAt);
         }
 
-        var request = new CouponRequested(Guid.CreateVersion7(requestedAt), policyId, userId, requestedAt);
-
-        // The receipt is written while the request is published, so that the 202 need not wait for it as well.
-        var receipt = ledger.RecordReceiptAsync(request);
+        var request = new CouponRequested(requestIds.Create(policyId, userId, requestedAt), policyId, userId, requestedAt);
         var published = await publisher.PublishAsync(request);
         if (!published.Accepted)
         {
             return await WithdrawAsync(request, published);
         }
 
-        await EnsureReceiptAsync(request.RequestId, receipt);
         metrics.Accepted();
         return new AdmissionResult.Accepted(request.RequestId);
     }
@@ -55,15 +50,15 @@ internal sealed partial class CouponRequestAdmission(
     };
 
     /// <summary>
-    /// The broker did not confirm the publish. The request is withdrawn — its receipt voided, and if the broker wrote it
-    /// after all, it is never decided — unless a consumer decided it first, in which case it was accepted after all.
+    /// The broker did not confirm the publish. The request is withdrawn — if the broker wrote it after all, it is never
+    /// decided — unless a consumer decided it first, in which case it was accepted after all.
     /// </summary>
     private async Task<AdmissionResult> WithdrawAsync(CouponRequested request, PublishResult published)
     {
         LogPublishFailed(request.RequestId, published.Error?.Reason, published.PossiblyPersisted);
         try
         {
-            if (await ledger.WithdrawAsync(request, CancellationToken.None) is { } outcome)
+            if (await withdrawals.WithdrawAsync(request, CancellationToken.None) is { } outcome)
             {
                 metrics.Accepted();
                 return new AdmissionResult.AlreadyDecided(request.RequestId, outcome);
@@ -77,7 +72,7 @@ internal sealed partial class CouponRequestAdmission(
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
-            // Not published for sure; only its receipt may linger, for an id no client was given.
+            // Not published for sure: nothing to void, and no client was given the id.
             LogWithdrawFailed(e, request.RequestId);
         }
 
@@ -85,31 +80,9 @@ internal sealed partial class CouponRequestAdmission(
         return new AdmissionResult.NotPublished();
     }
 
-    /// <summary>A 202 promises that the request reads as Pending: the receipt, written meanwhile, is usually committed by now.</summary>
-    private async Task EnsureReceiptAsync(Guid requestId, Task receipt)
-    {
-        if (receipt.IsCompletedSuccessfully)
-        {
-            return;
-        }
-
-        try
-        {
-            await receipt.WaitAsync(ReceiptWait);
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-        {
-            // The request is in Kafka and will be decided; until then it reads as not found.
-            LogReceiptNotWritten(e, requestId);
-        }
-    }
-
     [LoggerMessage(LogLevel.Warning, "Kafka did not confirm request {RequestId}: {Reason} (possibly written: {PossiblyPersisted})")]
-    private partial void LogPublishFailed(Guid requestId, string? reason, bool possiblyPersisted);
+    private partial void LogPublishFailed(string requestId, string? reason, bool possiblyPersisted);
 
     [LoggerMessage(LogLevel.Error, "Request {RequestId} could not be withdrawn after a failed publish; it may still be decided")]
-    private partial void LogWithdrawFailed(Exception exception, Guid requestId);
-
-    [LoggerMessage(LogLevel.Warning, "The receipt of accepted request {RequestId} was not written in time")]
-    private partial void LogReceiptNotWritten(Exception exception, Guid requestId);
+    private partial void LogWithdrawFailed(Exception exception, string requestId);
 }

@@ -24,6 +24,7 @@ public static class CouponRequestsApi
         requests.MapGet("/coupon-requests/{requestId}", GetRequestAsync)
             .WithName("GetCouponRequest")
             .WithSummary("What became of a request: Pending, Issued, or Rejected with a reason. Only its user (or an administrator) sees it.")
+            .WithDescription("The id is the opaque string of the 202's Location. Pending until decided; 404 for an id that was never accepted, was altered, or is another user's.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         return requests;
@@ -73,30 +74,26 @@ public static class CouponRequestsApi
         };
     }
 
-    internal static async Task<Results<Ok<CouponRequestStatus>, ValidationProblem, ProblemHttpResult>> GetRequestAsync(
-        string requestId, ClaimsPrincipal caller, CouponDbContext db, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<CouponRequestStatus>, ProblemHttpResult>> GetRequestAsync(
+        string requestId, ClaimsPrincipal caller, RequestIds requestIds, CouponDbContext db, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(requestId, out var id))
+        // An id this API did not make (never accepted, altered, made up) and someone else's request read alike: not found.
+        if (!requestIds.TryRead(requestId, out var request) || !caller.MayActFor(request.UserId))
         {
-            return ApiValidation.Problem(nameof(requestId), "requestId must be a request id (a UUID).");
+            return RequestNotFound();
         }
 
-        // Someone else's request reads as not found: its existence is not the caller's business.
-        var decided = await db.RequestOutcomes.AsNoTracking().SingleOrDefaultAsync(o => o.RequestId == id, cancellationToken);
-        if (decided is not null)
+        var decided = await db.RequestOutcomes.AsNoTracking().SingleOrDefaultAsync(o => o.RequestId == request.RequestId, cancellationToken);
+        return decided switch
         {
-            return decided.Outcome == IssuanceOutcome.Withdrawn || !caller.MayActFor(decided.UserId)
-                ? RequestNotFound(id)
-                : TypedResults.Ok(CouponRequestStatus.Decided(decided));
-        }
-
-        var accepted = await db.RequestReceipts.AsNoTracking().SingleOrDefaultAsync(r => r.RequestId == id, cancellationToken);
-        return accepted is null || !caller.MayActFor(accepted.UserId)
-            ? RequestNotFound(id)
-            : TypedResults.Ok(CouponRequestStatus.Pending(accepted));
+            // Its publish failed and it was voided: it was never accepted.
+            { Outcome: IssuanceOutcome.Withdrawn } => RequestNotFound(),
+            null => TypedResults.Ok(CouponRequestStatus.Pending(request)),
+            _ => TypedResults.Ok(CouponRequestStatus.Decided(decided)),
+        };
     }
 
-    private static Accepted<CouponRequestAccepted> Accepted(Guid requestId, string status) =>
+    private static Accepted<CouponRequestAccepted> Accepted(string requestId, string status) =>
         TypedResults.Accepted($"/api/coupon-requests/{requestId}", new CouponRequestAccepted(requestId, status));
 
     private static ProblemHttpResult Conflict(IssuanceOutcome reason, string title, string detail) => TypedResults.Problem(
@@ -105,8 +102,8 @@ public static class CouponRequestsApi
         detail: detail,
         extensions: new Dictionary<string, object?> { ["reason"] = reason.ToString() });
 
-    private static ProblemHttpResult RequestNotFound(Guid requestId) => TypedResults.Problem(
+    private static ProblemHttpResult RequestNotFound() => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound,
         title: "Coupon request not found",
-        detail: $"No request {requestId} was accepted.");
+        detail: "No request with this id was accepted for you.");
 }

@@ -5,7 +5,7 @@ namespace CouponAspire.Api.Requests;
 public sealed record IssueCouponRequest(long? UserId);
 
 /// <summary>The answer to an accepted request: where its outcome will be, and that it is not decided yet.</summary>
-public sealed record CouponRequestAccepted(Guid RequestId, string Status);
+public sealed record CouponRequestAccepted(string RequestId, string Status);
 
 /// <summary>
 /// A request's state: <c>Pending</c> until decided, then <c>Issued</c> (with the coupon) or <c>Rejected</c> with a
@@ -14,7 +14,7 @@ public sealed record CouponRequestAccepted(Guid RequestId, string Status);
 /// received it, <c>decidedAt</c> when its outcome was committed (null while pending).
 /// </summary>
 public sealed record CouponRequestStatus(
-    Guid RequestId,
+    string RequestId,
     long PolicyId,
     long UserId,
     string Status,
@@ -23,8 +23,8 @@ public sealed record CouponRequestStatus(
     DateTimeOffset RequestedAt,
     DateTimeOffset? DecidedAt)
 {
-    public static CouponRequestStatus Pending(RequestReceipt receipt) =>
-        new(receipt.RequestId, receipt.PolicyId, receipt.UserId, RequestStatuses.Pending, null, null, receipt.RequestedAt, null);
+    public static CouponRequestStatus Pending(SignedRequest request) =>
+        new(request.RequestId, request.PolicyId, request.UserId, RequestStatuses.Pending, null, null, request.RequestedAt, null);
 
     public static CouponRequestStatus Decided(RequestOutcome outcome) => new(
         outcome.RequestId,

@@ -152,7 +152,7 @@ internal sealed partial class CouponBatchProcessor(
             .SetTag("coupon.replayed", decision.Replayed);
 
     [LoggerMessage(LogLevel.Debug, "Request {RequestId} of user {UserId} for policy {PolicyId} at partition {Partition} offset {Offset}: {Outcome} (replayed: {Replayed})")]
-    private partial void LogDecision(Guid requestId, long userId, long policyId, int partition, long offset, IssuanceOutcome outcome, bool replayed);
+    private partial void LogDecision(string requestId, long userId, long policyId, int partition, long offset, IssuanceOutcome outcome, bool replayed);
 
     [LoggerMessage(LogLevel.Information, "Decided {Count} request(s), {Issued} issued, {Replayed} replayed, from partition(s) {Partitions} in {ElapsedMilliseconds:F1} ms")]
     private partial void LogBatch(int count, int issued, int replayed, string partitions, double elapsedMilliseconds);

@@ -4,7 +4,7 @@ namespace CouponAspire.Consumer.Issuance;
 /// <summary>What the database says about a batch before deciding it (policy rows locked).</summary>
 internal sealed record BatchState(
     IReadOnlyDictionary<long, PolicySnapshot> Policies,
-    IReadOnlyDictionary<Guid, StoredOutcome> StoredOutcomes,
+    IReadOnlyDictionary<string, StoredOutcome> StoredOutcomes,
     IReadOnlyDictionary<(long PolicyId, long UserId), long> HeldCoupons);
 
 internal sealed record StoredOutcome(IssuanceOutcome Outcome, long? CouponId);
@@ -21,7 +21,7 @@ internal static class BatchPlanner
 {
     public static IReadOnlyList<PlannedDecision> Plan(IReadOnlyList<IssuanceRequest> batch, BatchState state)
     {
-        var decided = new Dictionary<Guid, PlannedDecision>(batch.Count);
+        var decided = new Dictionary<string, PlannedDecision>(batch.Count);
         var issuedInBatch = new Dictionary<long, int>();
         var holders = new HashSet<(long, long)>();
         var plan = new PlannedDecision[batch.Count];

@@ -68,10 +68,10 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
         }
 
         await reader.NextResultAsync(cancellationToken);
-        var stored = new Dictionary<Guid, StoredOutcome>();
+        var stored = new Dictionary<string, StoredOutcome>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
         {
-            stored.Add(reader.GetGuid(0), new StoredOutcome(
+            stored.Add(reader.GetString(0), new StoredOutcome(
                 Enum.Parse<IssuanceOutcome>(reader.GetString(1)),
                 reader.IsDBNull(2) ? null : reader.GetInt64(2)));
         }
@@ -86,10 +86,10 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
         return new BatchState(policies, stored, held);
     }
 
-    private async Task<Dictionary<Guid, long>> RecordAsync(NpgsqlConnection connection, IReadOnlyList<PlannedDecision> plan, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, long>> RecordAsync(NpgsqlConnection connection, IReadOnlyList<PlannedDecision> plan, CancellationToken cancellationToken)
     {
         var fresh = plan.Where(d => !d.Replayed).ToArray();
-        var couponIds = new Dictionary<Guid, long>();
+        var couponIds = new Dictionary<string, long>();
         if (fresh.Length == 0)
         {
             return couponIds;
@@ -117,7 +117,7 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            couponIds.Add(reader.GetGuid(0), reader.GetInt64(1));
+            couponIds.Add(reader.GetString(0), reader.GetInt64(1));
         }
 
         return couponIds;

@@ -14,7 +14,7 @@ public enum IssuanceStrategy
 
 /// <summary>One issue request as read from its partition.</summary>
 public sealed record IssuanceRequest(
-    Guid RequestId,
+    string RequestId,
     long PolicyId,
     long UserId,
     int Partition,
@@ -24,7 +24,7 @@ public sealed record IssuanceRequest(
 /// <summary>The outcome of one request of a batch.</summary>
 /// <param name="CouponId">The coupon won, or for <see cref="IssuanceOutcome.AlreadyIssued"/> the one already held.</param>
 /// <param name="Replayed">True when the outcome was recorded before (a redelivery) and is returned unchanged.</param>
-public sealed record IssuanceDecision(Guid RequestId, IssuanceOutcome Outcome, long? CouponId, bool Replayed);
+public sealed record IssuanceDecision(string RequestId, IssuanceOutcome Outcome, long? CouponId, bool Replayed);
 
 /// <summary>Records exactly one outcome per request, in one transaction per call.</summary>
 public interface IIssuanceEngine

@@ -40,7 +40,7 @@ internal static class IssuanceSql
         WITH issued AS (
             INSERT INTO coupons (policy_id, user_id, request_id, issued_at)
             SELECT w.policy_id, w.user_id, w.request_id, $4
-            FROM unnest($1::bigint[], $2::bigint[], $3::uuid[]) AS w(policy_id, user_id, request_id)
+            FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS w(policy_id, user_id, request_id)
             RETURNING id, policy_id, user_id
         ), counted AS (
             UPDATE coupon_policies AS p
@@ -53,7 +53,7 @@ internal static class IssuanceSql
             SELECT r.request_id, r.policy_id, r.user_id, r.outcome,
                    CASE WHEN r.outcome IN ('Issued', 'AlreadyIssued') THEN coalesce(r.coupon_id, i.id) END,
                    r.kafka_partition, r.kafka_offset, r.requested_at, $4
-            FROM unnest($7::uuid[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12::int[], $13::bigint[], $14::timestamptz[])
+            FROM unnest($7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12::int[], $13::bigint[], $14::timestamptz[])
                 AS r(request_id, policy_id, user_id, outcome, coupon_id, kafka_partition, kafka_offset, requested_at)
             LEFT JOIN issued AS i ON i.policy_id = r.policy_id AND i.user_id = r.user_id
             RETURNING request_id, coupon_id

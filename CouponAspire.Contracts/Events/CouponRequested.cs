@@ -6,12 +6,24 @@ namespace CouponAspire.Contracts.Events;
 /// systems may subscribe to it, so fields are only ever added, and a breaking change gets a new
 /// <see cref="Version"/>.
 /// </summary>
-/// <param name="RequestId">Assigned by the API; the id the client polls and the idempotency key of the decision.</param>
+/// <param name="RequestId">
+/// Assigned by the API: an opaque, URL-safe string of at most <see cref="MaxRequestIdLength"/> characters, the id the
+/// client polls and the idempotency key of the decision. Readers must not parse it.
+/// </param>
 /// <param name="PolicyId">The coupon policy asked for (also the message key).</param>
 /// <param name="UserId">The user asking.</param>
 /// <param name="RequestedAt">When the API received the request (UTC); decides whether the policy was open.</param>
 /// <param name="Version">The format version, <see cref="CurrentVersion"/> when written by this code.</param>
-public sealed record CouponRequested(Guid RequestId, long PolicyId, long UserId, DateTimeOffset RequestedAt, int Version = CouponRequested.CurrentVersion)
+public sealed record CouponRequested(string RequestId, long PolicyId, long UserId, DateTimeOffset RequestedAt, int Version = CouponRequested.CurrentVersion)
 {
-    public const int CurrentVersion = 1;
+    /// <summary>
+    /// Version 2: <see cref="RequestId"/> is an opaque string. Version 1 carried a UUID there, which reads as such a
+    /// string too: both are read.
+    /// </summary>
+    public const int CurrentVersion = 2;
+
+    public const int MaxRequestIdLength = 64;
+
+    /// <summary>The versions this code reads.</summary>
+    public static bool IsReadable(int version) => version is 1 or CurrentVersion;
 }

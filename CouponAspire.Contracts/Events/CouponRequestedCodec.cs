@@ -42,7 +42,7 @@ public static class CouponRequestedCodec
             return false;
         }
 
-        message = new CouponRequested(wire!.RequestId!.Value, wire.PolicyId!.Value, wire.UserId!.Value, wire.RequestedAt!.Value.ToUniversalTime(), wire.Version!.Value);
+        message = new CouponRequested(wire!.RequestId!, wire.PolicyId!.Value, wire.UserId!.Value, wire.RequestedAt!.Value.ToUniversalTime(), wire.Version!.Value);
         return true;
     }
 
@@ -50,9 +50,9 @@ public static class CouponRequestedCodec
     {
         null => "The value is JSON null.",
         { Version: null } => "version is missing.",
-        { Version: not CouponRequested.CurrentVersion } => $"version {wire.Version} is not supported (this consumer reads version {CouponRequested.CurrentVersion}).",
-        { RequestId: null } => "requestId is missing.",
-        _ when wire.RequestId == Guid.Empty => "requestId is the empty GUID.",
+        _ when !CouponRequested.IsReadable(wire.Version.Value) => $"version {wire.Version} is not supported (this consumer reads versions 1 and {CouponRequested.CurrentVersion}).",
+        { RequestId: null or "" } => "requestId is missing.",
+        _ when wire.RequestId.Length > CouponRequested.MaxRequestIdLength => $"requestId is longer than {CouponRequested.MaxRequestIdLength} characters.",
         { PolicyId: null or <= 0 } => "policyId must be a positive 64-bit integer.",
         { UserId: null or <= 0 } => "userId must be a positive 64-bit integer.",
         { RequestedAt: null } => "requestedAt is missing.",
@@ -62,7 +62,7 @@ public static class CouponRequestedCodec
 }
 
 /// <summary>What may arrive on the topic: every field optional, so that a missing one gets a precise reason.</summary>
-internal sealed record CouponRequestedWire(Guid? RequestId, long? PolicyId, long? UserId, DateTimeOffset? RequestedAt, int? Version);
+internal sealed record CouponRequestedWire(string? RequestId, long? PolicyId, long? UserId, DateTimeOffset? RequestedAt, int? Version);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(CouponRequested))]

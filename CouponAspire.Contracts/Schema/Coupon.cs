@@ -8,7 +8,7 @@ public sealed class Coupon
     public long UserId { get; set; }
 
     /// <summary>The request that won it.</summary>
-    public Guid RequestId { get; set; }
+    public string RequestId { get; set; } = "";
 
     public DateTimeOffset IssuedAt { get; set; }
 }

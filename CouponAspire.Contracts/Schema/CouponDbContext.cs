@@ -1,3 +1,4 @@
+using CouponAspire.Contracts.Events;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -13,14 +14,12 @@ public sealed class CouponDbContext(DbContextOptions<CouponDbContext> options) :
     public DbSet<CouponPolicy> Policies => Set<CouponPolicy>();
     public DbSet<Coupon> Coupons => Set<Coupon>();
     public DbSet<RequestOutcome> RequestOutcomes => Set<RequestOutcome>();
-    public DbSet<RequestReceipt> RequestReceipts => Set<RequestReceipt>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         DefinePolicies(modelBuilder.Entity<CouponPolicy>());
         DefineCoupons(modelBuilder.Entity<Coupon>());
         DefineRequestOutcomes(modelBuilder.Entity<RequestOutcome>());
-        DefineRequestReceipts(modelBuilder.Entity<RequestReceipt>());
     }
 
     private static void DefinePolicies(EntityTypeBuilder<CouponPolicy> policy)
@@ -42,6 +41,7 @@ public sealed class CouponDbContext(DbContextOptions<CouponDbContext> options) :
         coupon.ToTable("coupons");
         coupon.HasKey(c => c.Id);
         coupon.Property(c => c.Id).UseIdentityAlwaysColumn();
+        coupon.Property(c => c.RequestId).HasMaxLength(CouponRequested.MaxRequestIdLength);
         coupon.HasOne<CouponPolicy>().WithMany().HasForeignKey(c => c.PolicyId).OnDelete(DeleteBehavior.Restrict);
 
         // The guarantee "one coupon per user and policy" lives here, not only in the engine.
@@ -54,12 +54,7 @@ public sealed class CouponDbContext(DbContextOptions<CouponDbContext> options) :
     {
         outcome.ToTable("request_outcomes");
         outcome.HasKey(o => o.RequestId);
+        outcome.Property(o => o.RequestId).HasMaxLength(CouponRequested.MaxRequestIdLength);
         outcome.Property(o => o.Outcome).HasConversion<string>().HasMaxLength(32);
-    }
-
-    private static void DefineRequestReceipts(EntityTypeBuilder<RequestReceipt> receipt)
-    {
-        receipt.ToTable("request_receipts");
-        receipt.HasKey(r => r.RequestId);
     }
 }

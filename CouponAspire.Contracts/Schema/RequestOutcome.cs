@@ -7,7 +7,7 @@ namespace CouponAspire.Contracts.Schema;
 /// </summary>
 public sealed class RequestOutcome
 {
-    public Guid RequestId { get; set; }
+    public string RequestId { get; set; } = "";
     public long PolicyId { get; set; }
     public long UserId { get; set; }
     public IssuanceOutcome Outcome { get; set; }

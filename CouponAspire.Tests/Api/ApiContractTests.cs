@@ -77,8 +77,9 @@ public sealed class ApiContractTests(PostgresFixture postgres)
         adminForNobody.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await ProblemErrors(adminForNobody)).ShouldContainKey("userId");
         anonymous.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts")).ShouldBe(3);
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts WHERE user_id = 8")).ShouldBe(1);
+        var published = system.PublishedRequests();
+        published.Count.ShouldBe(3);
+        published.Count(r => r.UserId == 8).ShouldBe(1);
     }
 
     [Theory]
@@ -96,7 +97,7 @@ public sealed class ApiContractTests(PostgresFixture postgres)
 
         response.StatusCode.ShouldBe(HttpStatusCode.Conflict);
         (await response.Content.ReadFromJsonAsync<Dictionary<string, object>>(Ct))!["reason"].ToString().ShouldBe("PolicyNotOpen");
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts")).ShouldBe(0);
+        system.PublishedRequests().ShouldBeEmpty();
     }
 
     [Fact]
@@ -107,7 +108,7 @@ public sealed class ApiContractTests(PostgresFixture postgres)
         var response = await system.SendRequestAsync(424242, userId: 3);
 
         response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts")).ShouldBe(0);
+        system.PublishedRequests().ShouldBeEmpty();
     }
 
     [Fact]
@@ -115,7 +116,7 @@ public sealed class ApiContractTests(PostgresFixture postgres)
     {
         await using var system = await CouponSystem.StartAsync(postgres, consumers: 0);
         var policy = await system.CreatePolicyAsync(5);
-        var requestId = (await system.RequestAsync(policy, userId: 7))!.Value;
+        var requestId = (await system.RequestAsync(policy, userId: 7))!;
 
         var own = await Send(system, HttpMethod.Get, $"/api/coupon-requests/{requestId}", system.Tokens.ForUser(7));
         var others = await Send(system, HttpMethod.Get, $"/api/coupon-requests/{requestId}", system.Tokens.ForUser(8));
@@ -160,7 +161,7 @@ public sealed class ApiContractTests(PostgresFixture postgres)
         limited[0].Headers.RetryAfter!.Delta!.Value.TotalSeconds.ShouldBeGreaterThan(60, "the next permit is most of an hour away");
         limited[0].Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
         other.StatusCode.ShouldBe(HttpStatusCode.Accepted);
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts WHERE user_id = 1")).ShouldBe(3);
+        system.PublishedRequests().Count(r => r.UserId == 1).ShouldBe(3);
     }
 
     [Fact]

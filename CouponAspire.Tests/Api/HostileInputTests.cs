@@ -73,13 +73,13 @@ public sealed class HostileInputTests(PostgresFixture postgres)
         var largestPolicy = await PostRawAsync(system, $"/api/coupon-policies/{long.MaxValue}/requests", """{"userId":5}""", "application/json");
         var largestUser = await PostRawAsync(system, $"/api/coupon-policies/{policy}/requests", $$"""{"userId":{{long.MaxValue}}}""", "application/json");
         var coupons = await system.Api.GetAsync($"/api/users/{long.MaxValue}/coupons", Ct);
-        var badRequestId = await system.Api.GetAsync("/api/coupon-requests/not-a-uuid", Ct);
+        var badRequestId = await system.Api.GetAsync("/api/coupon-requests/not-an-id", Ct);
 
         largestPolicy.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         largestUser.StatusCode.ShouldBe(HttpStatusCode.Accepted);
         coupons.StatusCode.ShouldBe(HttpStatusCode.OK);
-        badRequestId.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
-        (await ApiContractTests.ProblemErrors(badRequestId)).ShouldContainKey("requestId");
+        badRequestId.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        badRequestId.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
     }
 
     [Fact]
@@ -151,8 +151,9 @@ public sealed class HostileInputTests(PostgresFixture postgres)
         }
 
         // Bodies that happened to be valid (a positive userId and nothing else) were accepted; nothing else was.
-        var accepted = await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts");
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts WHERE user_id <= 0")).ShouldBe(0);
+        var published = system.PublishedRequests();
+        var accepted = published.Count;
+        published.ShouldAllBe(r => r.UserId > 0);
         TestContext.Current.TestOutputHelper?.WriteLine($"{accepted} random bodies were valid requests");
     }
 
@@ -184,7 +185,6 @@ public sealed class HostileInputTests(PostgresFixture postgres)
 
     private static async Task AssertNothingWrittenAsync(CouponSystem system)
     {
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_receipts")).ShouldBe(0);
         (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes")).ShouldBe(0);
         system.ReadRequestLog().ShouldBeEmpty();
     }

@@ -19,7 +19,7 @@ public sealed class AppHostModelTests
         await using var app = await BuildAsync(Publish);
         var resources = Resources(app);
 
-        string[] deployed = ["kafka", "postgres", "coupondb", "token-signing-key", "api", "consumer"];
+        string[] deployed = ["kafka", "postgres", "coupondb", "token-signing-key", "request-id-key", "api", "consumer"];
         resources.Where(r => !r.IsExcludedFromPublish()).Select(r => r.Name).ShouldBe(deployed, ignoreOrder: true);
         Resource(app, "kafka").ShouldBeAssignableTo<ParameterResource>().ShouldBeAssignableTo<IResourceWithConnectionString>();
         var database = Resource(app, "coupondb").ShouldBeOfType<PostgresDatabaseResource>();
@@ -111,10 +111,21 @@ public sealed class AppHostModelTests
     }
 
     [Fact]
-    public async Task The_signing_key_is_a_secret_whose_generated_value_is_base64_of_at_least_32_bytes()
+    public async Task The_api_signs_request_ids_with_a_key_of_the_deployment()
     {
         await using var app = await BuildAsync(Publish);
-        var key = Resource(app, "token-signing-key").ShouldBeOfType<ParameterResource>();
+        var environment = await EnvironmentOfAsync(app, Resource(app, "api"));
+
+        environment["CouponApi__RequestIds__Key"].ShouldBe("{request-id-key.value}");
+    }
+
+    [Theory]
+    [InlineData("token-signing-key")]
+    [InlineData("request-id-key")]
+    public async Task The_keys_are_secrets_whose_generated_values_are_base64_of_at_least_32_bytes(string name)
+    {
+        await using var app = await BuildAsync(Publish);
+        var key = Resource(app, name).ShouldBeOfType<ParameterResource>();
 
         key.Secret.ShouldBeTrue();
         var generator = key.Default.ShouldNotBeNull();

@@ -84,7 +84,7 @@ public sealed class RunningAppHost : IAsyncLifetime
     }
 
     /// <summary>Asks for a coupon for a user, as the administrator acting for them (no per-user rate limit).</summary>
-    public async Task<(HttpStatusCode Status, Guid? RequestId)> TryRequestAsync(long policyId, long userId)
+    public async Task<(HttpStatusCode Status, string? RequestId)> TryRequestAsync(long policyId, long userId)
     {
         using var response = await Api.PostAsJsonAsync($"/api/coupon-policies/{policyId}/requests", new { userId });
         return response.StatusCode == HttpStatusCode.Accepted

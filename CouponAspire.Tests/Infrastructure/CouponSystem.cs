@@ -175,7 +175,7 @@ public sealed class CouponSystem : IAsyncDisposable
     }
 
     /// <summary>Asks for a coupon as the user: the request id when accepted (202), null when refused with 409.</summary>
-    public async Task<Guid?> RequestAsync(long policyId, long userId)
+    public async Task<string?> RequestAsync(long policyId, long userId)
     {
         var (status, requestId) = await TryRequestAsync(policyId, userId);
         status.ShouldBeOneOf(HttpStatusCode.Accepted, HttpStatusCode.Conflict);
@@ -183,7 +183,7 @@ public sealed class CouponSystem : IAsyncDisposable
     }
 
     /// <summary>Asks for a coupon as the user: the answer's status, and the request id when it was 202.</summary>
-    public async Task<(HttpStatusCode Status, Guid? RequestId)> TryRequestAsync(long policyId, long userId)
+    public async Task<(HttpStatusCode Status, string? RequestId)> TryRequestAsync(long policyId, long userId)
     {
         var response = await SendRequestAsync(policyId, userId);
         if (response.StatusCode != HttpStatusCode.Accepted)
@@ -196,7 +196,7 @@ public sealed class CouponSystem : IAsyncDisposable
         return (response.StatusCode, accepted.RequestId);
     }
 
-    public async Task<CouponRequestStatus?> GetRequestAsync(Guid requestId)
+    public async Task<CouponRequestStatus?> GetRequestAsync(string requestId)
     {
         var response = await Api.GetAsync($"/api/coupon-requests/{requestId}");
         return response.StatusCode == HttpStatusCode.NotFound ? null : await response.Content.ReadFromJsonAsync<CouponRequestStatus>();
@@ -206,8 +206,14 @@ public sealed class CouponSystem : IAsyncDisposable
     public IReadOnlyDictionary<string, string?> Settings => _settings;
 
     /// <summary>Waits until every one of <paramref name="requestIds"/> has its outcome in the database.</summary>
-    public Task WaitUntilDecidedAsync(IReadOnlyCollection<Guid> requestIds, TimeSpan? timeout = null) =>
+    public Task WaitUntilDecidedAsync(IReadOnlyCollection<string> requestIds, TimeSpan? timeout = null) =>
         Decisions.WaitUntilDecidedAsync(Database, Kafka.BootstrapServers, requestIds, timeout);
+
+    /// <summary>Every request published to <c>coupon-events</c>, read back from the broker and decoded, in offset order per partition.</summary>
+    public List<CouponRequested> PublishedRequests() =>
+        [.. ReadRequestLog().Select(m => CouponRequestedCodec.TryDecode(m.Message.Key, m.Message.Value, out var request, out var error)
+            ? request
+            : throw new InvalidOperationException($"An undecodable message in the log: {error}"))];
 
     /// <summary>Every message of <c>coupon-events</c>, read back from the broker, in offset order per partition.</summary>
     public List<ConsumeResult<string, byte[]>> ReadRequestLog() => KafkaLog.ReadAll(Kafka.BootstrapServers, CouponTopics.Requests);

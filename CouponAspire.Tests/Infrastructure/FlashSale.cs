@@ -4,7 +4,7 @@ using System.Threading.RateLimiting;
 namespace CouponAspire.Tests.Infrastructure;
 
 /// <summary>A request the API accepted (202).</summary>
-public sealed record AcceptedRequest(Guid RequestId, long PolicyId, long UserId);
+public sealed record AcceptedRequest(string RequestId, long PolicyId, long UserId);
 
 /// <summary>What the API answered a crowd: the requests it accepted, and how many it answered otherwise, by status.</summary>
 public sealed record FlashSaleResult(List<AcceptedRequest> Accepted, Dictionary<HttpStatusCode, int> Others)
@@ -69,7 +69,7 @@ public static class FlashSale
 
     /// <param name="ask">Asks for a coupon of a policy for a user: the answer's status, and the request id when it was 202.</param>
     public static async Task<FlashSaleResult> RunAsync(
-        Func<long, long, Task<(HttpStatusCode Status, Guid? RequestId)>> ask,
+        Func<long, long, Task<(HttpStatusCode Status, string? RequestId)>> ask,
         IReadOnlyList<long> policyIds,
         int? count,
         int users,

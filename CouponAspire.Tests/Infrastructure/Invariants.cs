@@ -48,7 +48,7 @@ public static class Invariants
 
         // First come, first served: per policy, the winners are the first distinct users in partition order,
         // and there are exactly as many as the quantity allows.
-        var withdrawn = (await database.ListAsync<Guid>("SELECT request_id FROM request_outcomes WHERE outcome = 'Withdrawn' AND policy_id = ANY($1)", policyIds)).ToHashSet();
+        var withdrawn = (await database.ListAsync<string>("SELECT request_id FROM request_outcomes WHERE outcome = 'Withdrawn' AND policy_id = ANY($1)", policyIds)).ToHashSet();
         var everything = KafkaLog.ReadAll(kafkaBootstrapServers, CouponTopics.Requests)
             .Select(m => (Message: m, Request: JsonSerializer.Deserialize<CouponRequested>(m.Message.Value, JsonSerializerOptions.Web)!))
             .Where(m => policyIds.Contains(m.Request.PolicyId))

@@ -50,7 +50,12 @@ public sealed class TestDatabase(string connectionString, Func<Task> drop) : IAs
         return rows;
     }
 
-    private NpgsqlCommand Command(string sql, object[] parameters) => DataSource.CreateCommand(sql).WithValues(parameters);
+    /// <summary>
+    /// A lone array of a reference type (the request ids, say) arrives here as the parameter array itself, by array
+    /// covariance: it is one parameter, not one per element.
+    /// </summary>
+    private NpgsqlCommand Command(string sql, object[] parameters) =>
+        DataSource.CreateCommand(sql).WithValues(parameters.GetType() == typeof(object[]) ? parameters : [parameters]);
 
     public async ValueTask DisposeAsync()
     {

@@ -21,7 +21,7 @@ public sealed class ConcurrentEngineTests(PostgresFixture postgres)
         var policy = await database.CreatePolicyAsync(quantity);
         var random = new Random(42);
         var stream = Enumerable.Range(0, 800)
-            .Select(offset => new IssuanceRequest(Guid.NewGuid(), policy.Id, random.Next(1, 400), 0, offset, DateTimeOffset.UtcNow))
+            .Select(offset => new IssuanceRequest(Guid.NewGuid().ToString(), policy.Id, random.Next(1, 400), 0, offset, DateTimeOffset.UtcNow))
             .ToArray();
 
         var results = await Task.WhenAll(

@@ -12,7 +12,7 @@ internal sealed class FcfsModel
     private readonly Dictionary<long, ModelPolicy> _policies;
     private readonly Dictionary<long, int> _issued = [];
     private readonly HashSet<(long PolicyId, long UserId)> _holders = [];
-    private readonly Dictionary<Guid, IssuanceOutcome> _outcomes = [];
+    private readonly Dictionary<string, IssuanceOutcome> _outcomes = [];
 
     public FcfsModel(IEnumerable<ModelPolicy> policies) => _policies = policies.ToDictionary(p => p.Id);
 

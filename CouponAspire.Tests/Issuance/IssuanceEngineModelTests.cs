@@ -91,7 +91,7 @@ public sealed class IssuanceEngineModelTests(PostgresFixture postgres)
     }
 
     private static IssuanceRequest Request(long policyId, long userId, long offset) =>
-        new(Guid.NewGuid(), policyId, userId, 0, offset, DateTimeOffset.UtcNow);
+        new(Guid.NewGuid().ToString(), policyId, userId, 0, offset, DateTimeOffset.UtcNow);
 
     private static async Task AssertDatabaseAgreesAsync(TestDatabase database, RandomScenario scenario, FcfsModel model)
     {

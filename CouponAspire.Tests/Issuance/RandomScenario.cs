@@ -35,7 +35,7 @@ internal sealed class RandomScenario
             }
 
             var policyId = random.Next(20) == 0 ? PolicyCount + 100 : random.Next(1, PolicyCount + 1);
-            stream.Add(new IssuanceRequest(Guid.NewGuid(), policyId, random.Next(1, users + 1), (int)(policyId % 3), offset, Start.AddSeconds(offset)));
+            stream.Add(new IssuanceRequest(Guid.NewGuid().ToString(), policyId, random.Next(1, users + 1), (int)(policyId % 3), offset, Start.AddSeconds(offset)));
         }
 
         var replayFrom = random.Next(stream.Count);

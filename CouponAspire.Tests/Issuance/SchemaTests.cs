@@ -13,9 +13,9 @@ public sealed class SchemaTests(PostgresFixture postgres)
         await using var database = await postgres.CreateDatabaseAsync();
         var policy = await database.CreatePolicyAsync(totalQuantity: 10);
         const string insert = "INSERT INTO coupons (policy_id, user_id, request_id, issued_at) VALUES ($1, 42, $2, now())";
-        await database.ScalarAsync<object>(insert + " RETURNING 1", policy.Id, Guid.NewGuid());
+        await database.ScalarAsync<object>(insert + " RETURNING 1", policy.Id, Guid.NewGuid().ToString());
 
-        var error = await Should.ThrowAsync<PostgresException>(() => database.ScalarAsync<object>(insert, policy.Id, Guid.NewGuid()));
+        var error = await Should.ThrowAsync<PostgresException>(() => database.ScalarAsync<object>(insert, policy.Id, Guid.NewGuid().ToString()));
 
         error.SqlState.ShouldBe(PostgresErrorCodes.UniqueViolation);
         error.ConstraintName.ShouldBe("ix_coupons_policy_id_user_id");
@@ -42,7 +42,7 @@ public sealed class SchemaTests(PostgresFixture postgres)
             INSERT INTO request_outcomes (request_id, policy_id, user_id, outcome, requested_at, decided_at)
             VALUES ($1, 1, 1, 'PolicyNotFound', now(), now())
             """;
-        var requestId = Guid.NewGuid();
+        var requestId = Guid.NewGuid().ToString();
         await database.ScalarAsync<object>(insert + " RETURNING 1", requestId);
 
         var error = await Should.ThrowAsync<PostgresException>(() => database.ScalarAsync<object>(insert, requestId));

@@ -106,14 +106,14 @@ public sealed class InvariantCheckTests
 
     private static TakenRequest Taken(long user, RequestStatusView? outcome)
     {
-        var id = Guid.NewGuid();
+        var id = Guid.NewGuid().ToString();
         return new TakenRequest(id, Policy, user, Answered202: true, outcome is null ? null : outcome with { RequestId = id, UserId = outcome.UserId == 0 ? user : outcome.UserId });
     }
 
-    private static RequestStatusView Issued(long coupon) => new(Guid.Empty, Policy, 0, "Issued", null, coupon, Start, Start.AddMilliseconds(300));
+    private static RequestStatusView Issued(long coupon) => new("", Policy, 0, "Issued", null, coupon, Start, Start.AddMilliseconds(300));
 
     private static RequestStatusView Rejected(string reason, long? coupon = null, TimeSpan? after = null) =>
-        new(Guid.Empty, Policy, 0, "Rejected", reason, coupon, Start, Start + (after ?? TimeSpan.FromMilliseconds(400)));
+        new("", Policy, 0, "Rejected", reason, coupon, Start, Start + (after ?? TimeSpan.FromMilliseconds(400)));
 
     private static List<string> Broken(IReadOnlyList<InvariantResult> results) => results.Where(r => !r.Held).Select(r => r.Name).ToList();
 }

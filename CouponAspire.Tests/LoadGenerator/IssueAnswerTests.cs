@@ -8,7 +8,7 @@ public sealed class IssueAnswerTests
     [Fact]
     public void An_accepted_answer_gives_its_request_id()
     {
-        var id = Guid.CreateVersion7();
+        var id = Guid.CreateVersion7().ToString();
 
         IssueAnswer.Read(Utf8($$"""{"requestId":"{{id}}","status":"Pending"}""")).RequestId.ShouldBe(id);
     }
@@ -32,7 +32,7 @@ public sealed class IssueAnswerTests
     [Fact]
     public void An_unknown_outcome_problem_gives_its_request_id_and_nested_fields_are_ignored()
     {
-        var id = Guid.CreateVersion7();
+        var id = Guid.CreateVersion7().ToString();
 
         var answer = IssueAnswer.Read(Utf8(
             $$"""{"status":503,"errors":{"reason":["nested"],"requestId":"{{Guid.Empty}}"},"requestId":"{{id}}","reason":"Unforeseen"}"""));

@@ -13,11 +13,14 @@ public sealed class DeadLetterTests(PostgresFixture postgres)
         { "not JSON", "{policy}", "not json at all" },
         { "truncated", "{policy}", """{"requestId":"0199a4c2-1111-7000-8000-000000000001","policyId":{policy},"us""" },
         { "wrongly typed", "{policy}", """{"requestId":"0199a4c2-1111-7000-8000-000000000002","policyId":"{policy}","userId":5,"requestedAt":"2026-11-01T00:00:00Z","version":1}""" },
-        { "unknown version", "{policy}", """{"requestId":"0199a4c2-1111-7000-8000-000000000003","policyId":{policy},"userId":5,"requestedAt":"2026-11-01T00:00:00Z","version":2}""" },
+        { "unknown version", "{policy}", """{"requestId":"0199a4c2-1111-7000-8000-000000000003","policyId":{policy},"userId":5,"requestedAt":"2026-11-01T00:00:00Z","version":3}""" },
         { "missing user", "{policy}", """{"requestId":"0199a4c2-1111-7000-8000-000000000004","policyId":{policy},"requestedAt":"2026-11-01T00:00:00Z","version":1}""" },
         { "negative user", "{policy}", """{"requestId":"0199a4c2-1111-7000-8000-000000000005","policyId":{policy},"userId":-5,"requestedAt":"2026-11-01T00:00:00Z","version":1}""" },
         { "key of another policy", "999", """{"requestId":"0199a4c2-1111-7000-8000-000000000006","policyId":{policy},"userId":5,"requestedAt":"2026-11-01T00:00:00Z","version":1}""" },
         { "no value", "{policy}", "" },
+        { "request id not a string", "{policy}", """{"requestId":7,"policyId":{policy},"userId":5,"requestedAt":"2026-11-01T00:00:00Z","version":2}""" },
+        { "empty request id", "{policy}", """{"requestId":"","policyId":{policy},"userId":5,"requestedAt":"2026-11-01T00:00:00Z","version":2}""" },
+        { "request id too long", "{policy}", $$"""{"requestId":"{{new string('a', 65)}}","policyId":{policy},"userId":5,"requestedAt":"2026-11-01T00:00:00Z","version":2}""" },
     };
 
     [Theory]
@@ -26,7 +29,7 @@ public sealed class DeadLetterTests(PostgresFixture postgres)
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 3, consumers: 1);
         var policy = await system.CreatePolicyAsync(totalQuantity: 10);
-        var before = (await system.RequestAsync(policy, userId: 1))!.Value;
+        var before = (await system.RequestAsync(policy, userId: 1))!;
         await system.WaitUntilDecidedAsync([before]);
         var partition = await system.Database.ScalarAsync<int>("SELECT kafka_partition FROM request_outcomes WHERE request_id = $1", before);
 
@@ -42,7 +45,7 @@ public sealed class DeadLetterTests(PostgresFixture postgres)
                 TestContext.Current.CancellationToken);
         }
 
-        var after = (await system.RequestAsync(policy, userId: 2))!.Value;
+        var after = (await system.RequestAsync(policy, userId: 2))!;
         await system.WaitUntilDecidedAsync([after]);
 
         (await system.GetRequestAsync(after))!.Status.ShouldBe("Issued", kind);

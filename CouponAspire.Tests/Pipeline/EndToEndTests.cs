@@ -12,7 +12,7 @@ public sealed class EndToEndTests(PostgresFixture postgres)
         await using var system = await CouponSystem.StartAsync(postgres, consumers: 1);
         var policyId = await system.CreatePolicyAsync(totalQuantity: 10);
 
-        var requestId = (await system.RequestAsync(policyId, userId: 42))!.Value;
+        var requestId = (await system.RequestAsync(policyId, userId: 42))!;
         await system.WaitUntilDecidedAsync([requestId]);
 
         var status = await system.GetRequestAsync(requestId);

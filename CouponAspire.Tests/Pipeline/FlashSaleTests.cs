@@ -29,10 +29,10 @@ public sealed class FlashSaleTests(PostgresFixture postgres)
         await using var system = await CouponSystem.StartAsync(postgres, consumers: 0);
         var policy = await system.CreatePolicyAsync(5);
 
-        var requestId = (await system.RequestAsync(policy, userId: 1))!.Value;
+        var requestId = (await system.RequestAsync(policy, userId: 1))!;
 
         (await system.GetRequestAsync(requestId))!.Status.ShouldBe("Pending");
-        (await system.GetRequestAsync(Guid.NewGuid())).ShouldBeNull();
+        (await system.GetRequestAsync(Guid.NewGuid().ToString())).ShouldBeNull();
 
         system.AddConsumer();
         await system.WaitUntilDecidedAsync([requestId]);

@@ -12,10 +12,10 @@ public sealed class SoldOutGateTests(PostgresFixture postgres)
         var policy = await system.CreatePolicyAsync(totalQuantity: 3);
 
         // Until the database says the quantity is used up, every request is taken: any of them could still win.
-        var accepted = new List<Guid>();
+        var accepted = new List<string>();
         for (var user = 1; user <= 3; user++)
         {
-            accepted.Add((await system.RequestAsync(policy, user))!.Value);
+            accepted.Add((await system.RequestAsync(policy, user))!);
         }
 
         await system.WaitUntilDecidedAsync(accepted);

@@ -24,9 +24,9 @@ public sealed class TelemetryTests(PostgresFixture postgres)
             postgres, partitions: 3, consumers: 1, configureServices: services => services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(exported)));
         var policy = await system.CreatePolicyAsync(10);
 
-        var requestId = (await system.RequestAsync(policy, userId: 77))!.Value;
+        var requestId = (await system.RequestAsync(policy, userId: 77))!;
         await system.WaitUntilDecidedAsync([requestId]);
-        var spans = await WaitForAsync(exported, all => all.Any(s => s.GetTagItem("coupon.request_id") is Guid id && id == requestId && s.Kind == ActivityKind.Consumer));
+        var spans = await WaitForAsync(exported, all => all.Any(s => s.GetTagItem("coupon.request_id") is string id && id == requestId && s.Kind == ActivityKind.Consumer));
 
         var publish = spans.Single(s => s.DisplayName == "coupon-events publish" && Equals(s.GetTagItem("coupon.request_id"), requestId));
         var server = spans.Single(s => s.SpanId == publish.ParentSpanId);
@@ -58,10 +58,10 @@ public sealed class TelemetryTests(PostgresFixture postgres)
         var policy = await system.CreatePolicyAsync(10);
 
         // Published before any consumer runs, so that the first poll takes them all at once; one of them unreadable.
-        var requestIds = new List<Guid>();
+        var requestIds = new List<string>();
         for (var user = 1; user <= 10; user++)
         {
-            requestIds.Add((await system.RequestAsync(policy, user))!.Value);
+            requestIds.Add((await system.RequestAsync(policy, user))!);
         }
 
         var malformedOffset = await ProduceMalformedAsync(system, policy);
@@ -145,10 +145,10 @@ public sealed class TelemetryTests(PostgresFixture postgres)
         using var lag = new MetricCollector<long>(consumer, "CouponAspire.Kafka", "messaging.kafka.consumer.lag");
         var policy = await system.CreatePolicyAsync(2);
 
-        var requestIds = new List<Guid>();
+        var requestIds = new List<string>();
         for (var user = 1; user <= 4; user++)
         {
-            requestIds.Add((await system.RequestAsync(policy, user))!.Value);
+            requestIds.Add((await system.RequestAsync(policy, user))!);
         }
 
         (await system.SendRequestAsync(policy + 1000, userId: 9)).StatusCode.ShouldBe(System.Net.HttpStatusCode.NotFound);

@@ -39,8 +39,10 @@ namespace CouponAspire.Contracts.Schema.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("policy_id");
 
-                    b.Property<Guid>("RequestId")
-                        .HasColumnType("uuid")
+                    b.Property<string>("RequestId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
                         .HasColumnName("request_id");
 
                     b.Property<long>("UserId")
@@ -116,9 +118,9 @@ namespace CouponAspire.Contracts.Schema.Migrations
 
             modelBuilder.Entity("CouponAspire.Contracts.Schema.RequestOutcome", b =>
                 {
-                    b.Property<Guid>("RequestId")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                    b.Property<string>("RequestId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
                         .HasColumnName("request_id");
 
                     b.Property<long?>("CouponId")
@@ -159,31 +161,6 @@ namespace CouponAspire.Contracts.Schema.Migrations
                         .HasName("pk_request_outcomes");
 
                     b.ToTable("request_outcomes", (string)null);
-                });
-
-            modelBuilder.Entity("CouponAspire.Contracts.Schema.RequestReceipt", b =>
-                {
-                    b.Property<Guid>("RequestId")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
-                        .HasColumnName("request_id");
-
-                    b.Property<long>("PolicyId")
-                        .HasColumnType("bigint")
-                        .HasColumnName("policy_id");
-
-                    b.Property<DateTimeOffset>("RequestedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("requested_at");
-
-                    b.Property<long>("UserId")
-                        .HasColumnType("bigint")
-                        .HasColumnName("user_id");
-
-                    b.HasKey("RequestId")
-                        .HasName("pk_request_receipts");
-
-                    b.ToTable("request_receipts", (string)null);
                 });
 
             modelBuilder.Entity("CouponAspire.Contracts.Schema.Coupon", b =>
