@@ -1,5 +1,5 @@
-using System.Data.Common;
 using Confluent.Kafka;
+using CouponAspire.Contracts.Events;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -108,7 +108,7 @@ public static class KafkaClientExtensions
         configuration.GetSection($"{section}:{connectionName}:Config").Bind(config);
         if (configuration.GetConnectionString(connectionName) is { Length: > 0 } connectionString)
         {
-            ApplyConnectionString(connectionString, config);
+            KafkaConnectionString.Apply(connectionString, config);
         }
 
         if (string.IsNullOrEmpty(config.BootstrapServers))
@@ -118,30 +118,5 @@ public static class KafkaClientExtensions
         }
 
         return config;
-    }
-
-    /// <summary>Either bare bootstrap servers, or <c>BootstrapServers=…;SecurityProtocol=…;Sasl…=…</c> as Aspire writes it.</summary>
-    private static void ApplyConnectionString(string connectionString, ClientConfig config)
-    {
-        if (!connectionString.Contains('='))
-        {
-            config.BootstrapServers = connectionString;
-            return;
-        }
-
-        var parts = new DbConnectionStringBuilder { ConnectionString = connectionString };
-        foreach (string key in parts.Keys)
-        {
-            var value = (string)parts[key];
-            switch (key.ToLowerInvariant())
-            {
-                case "bootstrapservers": config.BootstrapServers = value; break;
-                case "securityprotocol": config.SecurityProtocol = Enum.Parse<SecurityProtocol>(value, ignoreCase: true); break;
-                case "saslmechanism": config.SaslMechanism = Enum.Parse<SaslMechanism>(value, ignoreCase: true); break;
-                case "saslusername": config.SaslUsername = value; break;
-                case "saslpassword": config.SaslPassword = value; break;
-                default: throw new InvalidOperationException($"Unsupported key '{key}' in the Kafka connection string.");
-            }
-        }
     }
 }
