@@ -9,9 +9,6 @@ public sealed class CouponApiOptions
     /// <summary>Largest request body accepted, in bytes; larger ones get 413 (default 4 KiB).</summary>
     public const long MaxRequestBodyBytes = 4 * 1024;
 
-    /// <summary>The name of the per-user rate limit on the request endpoint.</summary>
-    public const string PerUserRateLimit = "per-user";
-
     /// <summary>
     /// How often every API instance re-reads the policies it is serving (default 200 ms): a policy sold out, or one
     /// created through another instance, is known here at most this long plus one query later.

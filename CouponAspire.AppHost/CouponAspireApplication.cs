@@ -62,6 +62,7 @@ public static class CouponAspireApplication
         builder.AddProject<Projects.CouponAspire_LoadGenerator>("loadgen")
             .WithArgs("--policies", "8", "--quantity", "250", "--requests", "10000", "--users", "8000")
             .WithReference(api).WaitFor(api)
+            .WithReference(infrastructure.Kafka)
             .WithBearerTokenSettings(tokenSigningKey)
             .WithExplicitStart()
             .ExcludeFromManifest();

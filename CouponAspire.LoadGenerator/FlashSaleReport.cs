@@ -4,23 +4,36 @@ using CouponAspire.LocalInfrastructure;
 
 namespace CouponAspire.LoadGenerator;
 
-/// <summary>Everything a run found, for the console and for <c>--json</c>.</summary>
+/// <summary>
+/// Everything a run found, for the console and for <c>--report-json</c>: what was sent and how fast, how long decisions
+/// took (<see cref="AcceptedToDecidedMs"/>, from each outcome's <c>requestedAt</c> and <c>decidedAt</c>), the invariants,
+/// one ordering verdict per policy, and <see cref="Held"/>.
+/// </summary>
 internal sealed record FlashSaleReport(
     string Api,
-    SaleShape Sale,
     DateTimeOffset StartedAt,
-    SendingSummary Sending,
+    SaleShape Sale,
+    int Sent,
+    int Accepted,
+    int Refused,
+    int Errors,
+    double SendSeconds,
+    double RequestsPerSecond,
+    double AcceptedPerSecond,
+    double GeneratorCpuSeconds,
     LatencySummary IssueLatencyMs,
     LatencySummary AcceptedLatencyMs,
-    LatencySummary DecisionLatencyMs,
+    LatencySummary AcceptedToDecidedMs,
     double? DrainSeconds,
     IReadOnlyDictionary<string, int> Outcomes,
     IReadOnlyDictionary<string, int> Refusals,
     PollingSummary Polling,
     IReadOnlyList<PolicyReport> Policies,
-    IReadOnlyList<InvariantResult> Invariants)
+    IReadOnlyList<InvariantResult> Invariants,
+    IReadOnlyList<OrderingRow> Ordering)
 {
-    public bool Held => Invariants.All(i => i.Held);
+    /// <summary>True only when every invariant and every ordering verdict holds.</summary>
+    public bool Held => Invariants.All(i => i.Ok) && Ordering.All(o => o.Ok);
 
     public static FlashSaleReport Build(
         FlashSaleSettings settings,
@@ -30,15 +43,16 @@ internal sealed record FlashSaleReport(
         PollResult poll,
         IReadOnlyList<PolicyFinalState> policies,
         IReadOnlyList<TakenRequest> taken,
-        IReadOnlyList<InvariantResult> invariants)
+        IReadOnlyList<InvariantResult> invariants,
+        IReadOnlyList<OrderingRow> ordering)
     {
         var accepted = 0;
         var refused = 0;
         var errors = 0;
         var refusals = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        var issueLatencies = new List<double>(plan.Requests);
-        var acceptedLatencies = new List<double>(plan.Requests);
-        for (var i = 0; i < plan.Requests; i++)
+        var issueLatencies = new List<double>(recording.Sent);
+        var acceptedLatencies = new List<double>(recording.Sent);
+        for (var i = 0; i < recording.Sent; i++)
         {
             var status = recording.Status[i];
             if (status != SaleRecording.NoAnswer)
@@ -87,10 +101,18 @@ internal sealed record FlashSaleReport(
         var seconds = recording.Duration.TotalSeconds;
         return new FlashSaleReport(
             api.ToString().TrimEnd('/'),
-            new SaleShape(settings.Policies, settings.Quantity, settings.Requests, plan.Users, settings.Concurrency, settings.Ramp.TotalSeconds, settings.DecisionTimeout.TotalSeconds, settings.Seed),
             recording.StartedAt,
-            new SendingSummary(
-                plan.Requests, accepted, refused, errors, seconds, seconds > 0 ? accepted / seconds : 0, seconds > 0 ? plan.Requests / seconds : 0, recording.ProcessorTime.TotalSeconds),
+            new SaleShape(
+                policies.Count, settings.Quantity, plan.Requests, plan.Users, settings.Duration?.TotalSeconds, settings.Concurrency, settings.Ramp.TotalSeconds,
+                settings.DecisionTimeout.TotalSeconds, settings.FirstUserId, settings.Seed),
+            recording.Sent,
+            accepted,
+            refused,
+            errors,
+            seconds,
+            seconds > 0 ? recording.Sent / seconds : 0,
+            seconds > 0 ? accepted / seconds : 0,
+            recording.ProcessorTime.TotalSeconds,
             LatencySummary.Of([.. issueLatencies]),
             LatencySummary.Of([.. acceptedLatencies]),
             LatencySummary.Of([.. decisionLatencies]),
@@ -99,7 +121,8 @@ internal sealed record FlashSaleReport(
             refusals,
             new PollingSummary(poll.Calls, poll.Errors, poll.Duration.TotalSeconds, taken.Count(r => !r.Answered202)),
             policies.Select((policy, index) => PolicyFigures(policy, index, recording, taken)).ToList(),
-            invariants);
+            invariants,
+            ordering);
     }
 
     /// <summary>How a request that was not accepted is counted, and whether it is an answer the API gives by design under load.</summary>
@@ -133,14 +156,12 @@ internal sealed record FlashSaleReport(
     private static double Milliseconds(long stopwatchTicks) => stopwatchTicks * 1000.0 / Stopwatch.Frequency;
 }
 
-internal sealed record SaleShape(int Policies, int Quantity, int Requests, int Users, int Concurrency, double RampSeconds, double DecisionTimeoutSeconds, int Seed);
-
 /// <summary>
-/// The issue requests: <c>Refused</c> are the answers the API gives by design (409, 429, 503), <c>Errors</c> the rest.
-/// <c>GeneratorCpuSeconds</c>: what this tool itself used meanwhile, all cores together.
+/// What was asked for: <c>Requests</c> planned (all sent unless <c>DurationSeconds</c> ran out first), from <c>Users</c>
+/// users (ids from <c>FirstUserId</c> on).
 /// </summary>
-internal sealed record SendingSummary(
-    int Sent, int Accepted, int Refused, int Errors, double DurationSeconds, double AcceptedPerSecond, double SentPerSecond, double GeneratorCpuSeconds);
+internal sealed record SaleShape(
+    int Policies, int Quantity, int Requests, int Users, double? DurationSeconds, int Concurrency, double RampSeconds, double DecisionTimeoutSeconds, long FirstUserId, int Seed);
 
 /// <summary>Reading the outcomes back; <c>UncertainDecided</c> counts 503s with an unknown outcome that were decided after all.</summary>
 internal sealed record PollingSummary(long Calls, long Errors, double DurationSeconds, int UncertainDecided);

@@ -1,4 +1,6 @@
 using System.Globalization;
+using CouponAspire.Contracts.Events;
+using CouponAspire.Contracts.Ordering;
 using CouponAspire.LocalInfrastructure;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console;
@@ -6,17 +8,26 @@ using Spectre.Console;
 namespace CouponAspire.LoadGenerator;
 
 /// <summary>
-/// One flash sale: open the policies, send every request of the plan, read every outcome back, read the policies'
-/// final counts, then judge and report.
+/// One flash sale: open the policies (covering every partition), note where the log ends, send the plan, read every
+/// outcome back and the policies' final counts, judge each policy's order against the log, then report.
 /// </summary>
 internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
 {
+    /// <summary>The width of the report where the output is a log (the dashboard's console): no line is longer.</summary>
+    public const int LogWidth = 120;
+
     public static async Task<int> RunAsync(FlashSaleSettings settings, TargetOptions options, CancellationToken cancellationToken)
     {
         try
         {
             var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
             var target = Target.Resolve(options, configuration, DevelopmentCredentials.Folder());
+            if (settings.CheckOrdering && target.Kafka is null)
+            {
+                throw new CannotRunException(
+                    $"Which Kafka? The order is judged against coupon-events: give --kafka, set {Target.KafkaKey}, start the AppHost (it writes {DevelopmentCredentials.KafkaFile}), or pass --no-ordering.");
+            }
+
             return await new FlashSaleRunner(settings, target).RunAsync(cancellationToken);
         }
         catch (CannotRunException e)
@@ -36,15 +47,22 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
         var terminal = !settings.PlainProgress && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         if (Console.IsOutputRedirected)
         {
-            // A log has no width to fit: keep each table row on one line.
-            AnsiConsole.Profile.Width = 200;
+            // A log (the dashboard's console) wraps what is wider than its pane: tables fit this width.
+            AnsiConsole.Profile.Width = LogWidth;
         }
 
         AnsiConsole.MarkupLineInterpolated($"API {target.Api} (from {target.ApiSource}); signing key from {target.SigningKeySource}");
+        if (target.Kafka is { } kafka && settings.CheckOrdering)
+        {
+            AnsiConsole.MarkupLineInterpolated($"Kafka {kafka} (from {target.KafkaSource}): each policy's order is judged against coupon-events");
+        }
+
         using var http = CouponApiClient.CreateHttpClient(Math.Max(settings.Concurrency, settings.PollConcurrency) + 1);
         var api = new CouponApiClient(http, target.Api, target.Tokens.ForAdmin());
+        var ordering = settings.CheckOrdering ? new OrderingCheck(api, target.Kafka!) : null;
         var policies = await OpenPoliciesAsync(api, cancellationToken);
-        var plan = SalePlan.Create(settings.Requests, settings.Users, settings.Policies, settings.Seed);
+        var plan = SalePlan.Create(settings.Requests, settings.Users, policies.Count, settings.Seed);
+        ordering?.MarkStart();
         var (recording, polled, poll) = await RunSaleAsync(http, api, policies, plan, terminal, cancellationToken);
 
         var finals = new List<PolicyFinalState>(policies.Count);
@@ -55,17 +73,20 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
         }
 
         var taken = TakenRequests(plan, policies, recording, polled, poll);
-        var unanswered = recording.Status.Count(s => s == SaleRecording.NoAnswer);
+        var unanswered = recording.Status.AsSpan(0, recording.Sent).Count(SaleRecording.NoAnswer);
         var invariants = InvariantCheck.Evaluate(finals, taken, settings.DecisionTimeout, unanswered);
-        var report = FlashSaleReport.Build(settings, target.Api, plan, recording, poll, finals, taken, invariants);
+        var orderingRows = ordering is null
+            ? []
+            : await ordering.JudgeAsync([.. policies.Select(p => new PolicyTerms(p.Id, p.TotalQuantity))], taken, settings.PollConcurrency, cancellationToken);
+        var report = FlashSaleReport.Build(settings, target.Api, plan, recording, poll, finals, taken, invariants, orderingRows);
         ReportOutput.Write(report, terminal);
-        if (settings.Json is { } json)
+        if (settings.ReportJson is { } json)
         {
             await ReportOutput.WriteJsonAsync(report, json, cancellationToken);
             AnsiConsole.MarkupLineInterpolated($"Report written to {json.FullName}");
         }
 
-        if (report.Sending.Accepted == 0)
+        if (report.Accepted == 0)
         {
             AnsiConsole.MarkupLine("[red]No request was accepted: no verdict.[/]");
             return ExitCodes.CouldNotRun;
@@ -74,16 +95,38 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
         return report.Held ? ExitCodes.Held : ExitCodes.InvariantBroken;
     }
 
+    /// <summary>
+    /// Opens the sale's policies. Where the partitions of <c>coupon-events</c> are known, policies are opened until they
+    /// cover every partition evenly (one per partition by default): a policy's partition follows from its id, which the
+    /// database gives, so the ones that would crowd a partition are opened and left out of the sale.
+    /// </summary>
     private async Task<List<PolicyView>> OpenPoliciesAsync(CouponApiClient api, CancellationToken cancellationToken)
     {
-        var policies = new List<PolicyView>(settings.Policies);
+        var partitions = target.Kafka is { } kafka && settings.CheckOrdering ? CouponEventsLog.Ends(kafka).Count : 0;
+        var wanted = settings.Policies ?? (partitions > 0 ? partitions : FlashSaleSettings.DefaultPolicies);
+        var perPartition = partitions > 0 ? (wanted + partitions - 1) / partitions : int.MaxValue;
+        var held = new int[Math.Max(partitions, 1)];
+        var policies = new List<PolicyView>(wanted);
+        var left = 0;
         var stamp = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-        for (var i = 1; i <= settings.Policies; i++)
+        while (policies.Count < wanted)
         {
-            policies.Add(await api.CreatePolicyAsync($"Flash sale {stamp} #{i}", settings.Quantity, cancellationToken));
+            var policy = await api.CreatePolicyAsync($"Flash sale {stamp} #{policies.Count + left + 1}", settings.Quantity, cancellationToken);
+            var partition = partitions > 0 ? CouponPartitions.Of(policy.Id, partitions) : 0;
+            if (held[partition] < perPartition || left >= 20 * wanted)
+            {
+                held[partition]++;
+                policies.Add(policy);
+            }
+            else
+            {
+                left++;
+            }
         }
 
-        AnsiConsole.MarkupLineInterpolated($"Opened {string.Join(", ", policies.Select(p => $"policy {p.Id}"))} with {settings.Quantity:N0} coupons each.");
+        var opened = string.Join(", ", policies.Select(p => partitions > 0 ? $"{p.Id} (partition {CouponPartitions.Of(p.Id, partitions)})" : $"{p.Id}"));
+        var spare = left > 0 ? $"; {left} more opened and left out, their partitions taken" : "";
+        AnsiConsole.MarkupLineInterpolated($"Opened {policies.Count} policies of {settings.Quantity:N0} coupons: {opened}{spare}");
         return policies;
     }
 
@@ -91,9 +134,7 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
     private async Task<(SaleRecording Recording, int[] Polled, PollResult Poll)> RunSaleAsync(
         HttpClient http, CouponApiClient api, List<PolicyView> policies, SalePlan plan, bool terminal, CancellationToken cancellationToken)
     {
-        // Tokens are minted before the first request so that signing them does not slow the sale down.
-        var authorizations = new string[plan.Users];
-        Parallel.For(0, plan.Users, user => authorizations[user] = "Bearer " + target.Tokens.ForUser(settings.FirstUserId + user));
+        var tokens = new UserTokens(target.Tokens, settings.FirstUserId, plan.Users);
         var requestUris = policies.Select(p => api.RequestsUri(p.Id)).ToArray();
 
         var counters = new LiveCounters();
@@ -101,11 +142,11 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
         var view = new ProgressView(counters, terminal).RunAsync(stopView.Token);
         try
         {
-            var recording = await new IssueRequestSender(http, plan, requestUris, authorizations, counters)
-                .RunAsync(settings.Concurrency, settings.Ramp, cancellationToken);
+            var recording = await new IssueRequestSender(http, plan, requestUris, tokens, counters)
+                .RunAsync(settings.Concurrency, settings.Ramp, settings.Duration, cancellationToken);
 
             // Accepted requests, and 503s that may have been published after all: the latter are read, never waited for.
-            var polled = Enumerable.Range(0, plan.Requests).Where(i => recording.RequestIds[i] is not null).ToArray();
+            var polled = Enumerable.Range(0, recording.Sent).Where(i => recording.RequestIds[i] is not null).ToArray();
             var poll = await new OutcomePoller(api, counters).PollAsync(
                 polled.Select(i => recording.RequestIds[i]!).ToArray(),
                 polled.Select(recording.IsAccepted).ToArray(),

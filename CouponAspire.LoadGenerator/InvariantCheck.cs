@@ -9,7 +9,7 @@ internal sealed record PolicyFinalState(long PolicyId, int TotalQuantity, int Is
 /// </summary>
 internal sealed record TakenRequest(string RequestId, long PolicyId, long UserId, bool Answered202, RequestStatusView? Outcome);
 
-internal sealed record InvariantResult(string Name, bool Held, string Detail);
+internal sealed record InvariantResult(string Name, bool Ok, string Detail);
 
 /// <summary>The product's guarantees, as far as a client can see them from the outcomes it read back.</summary>
 internal static class InvariantCheck

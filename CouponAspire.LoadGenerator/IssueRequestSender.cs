@@ -6,9 +6,9 @@ namespace CouponAspire.LoadGenerator;
 
 /// <summary>
 /// The flash sale itself: <c>concurrency</c> workers, started one after another over the ramp, each taking the next
-/// request of the plan and sending it with its user's own token, once.
+/// request of the plan and sending it with its user's own token, once — until the plan is sent or the time is up.
 /// </summary>
-internal sealed class IssueRequestSender(HttpClient http, SalePlan plan, Uri[] requestUris, string[] authorizations, LiveCounters counters)
+internal sealed class IssueRequestSender(HttpClient http, SalePlan plan, Uri[] requestUris, UserTokens tokens, LiveCounters counters)
 {
     /// <summary>Room for any answer of the issue endpoint (a few hundred bytes); a longer one is drained and counted as unreadable.</summary>
     private const int BodyBufferSize = 8 * 1024;
@@ -18,12 +18,20 @@ internal sealed class IssueRequestSender(HttpClient http, SalePlan plan, Uri[] r
     private readonly SaleRecording _recording = new(plan.Requests, plan.Policies);
     private int _next = -1;
 
-    public async Task<SaleRecording> RunAsync(int concurrency, TimeSpan ramp, CancellationToken cancellationToken)
+    private long _deadline = long.MaxValue;
+
+    /// <param name="duration">Stop taking new requests after this long; null: when the plan is sent.</param>
+    public async Task<SaleRecording> RunAsync(int concurrency, TimeSpan ramp, TimeSpan? duration, CancellationToken cancellationToken)
     {
         counters.StartPhase("sending");
         var processorTime = Process.GetCurrentProcess().TotalProcessorTime;
         _recording.StartedAt = DateTimeOffset.UtcNow;
         _recording.StartTimestamp = Stopwatch.GetTimestamp();
+        if (duration is { } limit)
+        {
+            _deadline = _recording.StartTimestamp + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+        }
+
         var workers = new Task[concurrency];
         for (var worker = 0; worker < concurrency; worker++)
         {
@@ -34,6 +42,9 @@ internal sealed class IssueRequestSender(HttpClient http, SalePlan plan, Uri[] r
         await Task.WhenAll(workers);
         _recording.Duration = Stopwatch.GetElapsedTime(_recording.StartTimestamp);
         _recording.ProcessorTime = Process.GetCurrentProcess().TotalProcessorTime - processorTime;
+
+        // Every index taken was sent; a worker that found the plan exhausted took one past its end.
+        _recording.Sent = Math.Min(Volatile.Read(ref _next) + 1, plan.Requests);
         return _recording;
     }
 
@@ -47,7 +58,7 @@ internal sealed class IssueRequestSender(HttpClient http, SalePlan plan, Uri[] r
         // One buffer per worker for the answers' bodies, instead of one per answer.
         var buffer = new byte[BodyBufferSize];
         int index;
-        while ((index = Interlocked.Increment(ref _next)) < plan.Requests)
+        while (Stopwatch.GetTimestamp() < _deadline && (index = Interlocked.Increment(ref _next)) < plan.Requests)
         {
             await SendAsync(index, buffer, cancellationToken);
         }
@@ -59,7 +70,7 @@ internal sealed class IssueRequestSender(HttpClient http, SalePlan plan, Uri[] r
         var policy = plan.PolicyOf(user);
         using var request = new HttpRequestMessage(HttpMethod.Post, requestUris[policy]) { Content = new ByteArrayContent(EmptyObject) };
         request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
-        request.Headers.TryAddWithoutValidation("Authorization", authorizations[user]);
+        request.Headers.TryAddWithoutValidation("Authorization", tokens.AuthorizationOf(user));
 
         var started = Stopwatch.GetTimestamp();
         try

@@ -21,6 +21,9 @@ internal sealed class SaleRecording(int requests, int policies)
     /// <summary>Per policy, when the first 409 SoldOut came back (a <see cref="Stopwatch"/> timestamp; 0 if none).</summary>
     public long[] FirstSoldOutRefusal { get; } = new long[policies];
 
+    /// <summary>Requests sent: the first this many of the plan (all of it, unless the time ran out first).</summary>
+    public int Sent { get; set; }
+
     public DateTimeOffset StartedAt { get; set; }
     public long StartTimestamp { get; set; }
     public TimeSpan Duration { get; set; }

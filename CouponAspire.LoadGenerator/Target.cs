@@ -5,13 +5,18 @@ using Microsoft.Extensions.Configuration;
 namespace CouponAspire.LoadGenerator;
 
 /// <summary>What the command line says about the API to drive; anything left out comes from configuration or the AppHost's credentials folder.</summary>
-internal sealed record TargetOptions(string? Api, string? SigningKey, string? Issuer, string? Audience);
+internal sealed record TargetOptions(string? Api, string? Kafka, string? SigningKey, string? Issuer, string? Audience);
 
-/// <summary>The API to drive and the tokens it trusts, with where each came from (a wrong key is easier to spot that way).</summary>
-internal sealed record Target(Uri Api, DevelopmentTokens Tokens, string ApiSource, string SigningKeySource)
+/// <summary>
+/// The API to drive, the tokens it trusts and the Kafka whose log the sale is judged against (null when not known), with
+/// where each came from (a wrong key is easier to spot that way).
+/// </summary>
+internal sealed record Target(Uri Api, DevelopmentTokens Tokens, string? Kafka, string ApiSource, string SigningKeySource, string KafkaSource)
 {
-    // The keys the AppHost sets: service discovery for the API's address, and the API's own JWT bearer settings.
+    // The keys the AppHost sets: service discovery for the API's address, Kafka's connection string, and the API's own
+    // JWT bearer settings.
     public const string ApiKey = "services:api:http:0";
+    public const string KafkaKey = "ConnectionStrings:kafka";
     public const string SigningKeyKey = BearerTokens.SigningKeyValueKey;
     public const string IssuerKey = BearerTokens.ValidIssuerKey;
     public const string AudienceKey = BearerTokens.ValidAudienceKey;
@@ -20,6 +25,7 @@ internal sealed record Target(Uri Api, DevelopmentTokens Tokens, string ApiSourc
     {
         var (api, apiSource) = Pick(options.Api, ApiKey, DevelopmentCredentials.ApiUrlFile);
         var (key, keySource) = Pick(options.SigningKey, SigningKeyKey, DevelopmentCredentials.SigningKeyFile);
+        var (kafka, kafkaSource) = Pick(options.Kafka, KafkaKey, DevelopmentCredentials.KafkaFile);
         if (api is null || key is null)
         {
             throw new CannotRunException(
@@ -37,7 +43,7 @@ internal sealed record Target(Uri Api, DevelopmentTokens Tokens, string ApiSourc
                 key,
                 options.Issuer ?? configuration[IssuerKey] ?? DevelopmentTokens.DefaultIssuer,
                 options.Audience ?? configuration[AudienceKey] ?? DevelopmentTokens.DefaultAudience);
-            return new Target(apiUri, tokens, apiSource, keySource);
+            return new Target(apiUri, tokens, kafka is { Length: > 0 } ? kafka : null, apiSource, keySource, kafkaSource);
         }
         catch (FormatException e)
         {

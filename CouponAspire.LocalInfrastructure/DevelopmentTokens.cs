@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using CouponAspire.Contracts.Security;
@@ -39,6 +40,13 @@ public sealed class DevelopmentTokens(string signingKey, string issuer = Develop
 
     public string ForUser(long userId, TimeSpan? lifetime = null) => Create(userId.ToString(System.Globalization.CultureInfo.InvariantCulture), [], lifetime);
 
+    /// <summary>
+    /// Mints users' tokens of the same shape as <see cref="ForUser"/> (the same claims, HS256) a hundred times cheaper:
+    /// the header and every claim but the subject are encoded once, so a token is one small JSON write, its base64url and
+    /// one HMAC. For a load generator, which mints a token for every new user while it drives the API at full speed.
+    /// </summary>
+    public UserTokenMinter UserMinter(TimeSpan? lifetime = null) => new(Convert.FromBase64String(SigningKey), Issuer, Audience, lifetime ?? TimeSpan.FromHours(8));
+
     public string ForAdmin(TimeSpan? lifetime = null) => Create("admin", [BearerTokens.AdminRole], lifetime);
 
     private string Create(string subject, IEnumerable<string> roles, TimeSpan? lifetime = null)
@@ -56,5 +64,37 @@ public sealed class DevelopmentTokens(string signingKey, string issuer = Develop
             Expires = now + (lifetime ?? TimeSpan.FromHours(8)),
             SigningCredentials = _credentials,
         });
+    }
+}
+
+/// <summary>See <see cref="DevelopmentTokens.UserMinter"/>.</summary>
+public sealed class UserTokenMinter
+{
+    private readonly byte[] _key;
+    private readonly string _header;
+    private readonly byte[] _claimsAfterSubject;
+
+    internal UserTokenMinter(byte[] key, string issuer, string audience, TimeSpan lifetime)
+    {
+        _key = key;
+        _header = Base64Url.EncodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}"u8);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        _claimsAfterSubject = System.Text.Encoding.UTF8.GetBytes(string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"\",\"iss\":{System.Text.Json.JsonSerializer.Serialize(issuer)},\"aud\":{System.Text.Json.JsonSerializer.Serialize(audience)},\"nbf\":{now - 60},\"exp\":{now + (long)lifetime.TotalSeconds},\"iat\":{now}}}"));
+    }
+
+    public string ForUser(long userId)
+    {
+        Span<byte> payload = stackalloc byte[64 + _claimsAfterSubject.Length];
+        "{\"sub\":\""u8.CopyTo(payload);
+        userId.TryFormat(payload[8..], out var digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+        _claimsAfterSubject.CopyTo(payload[(8 + digits)..]);
+        payload = payload[..(8 + digits + _claimsAfterSubject.Length)];
+
+        var signed = string.Concat(_header, ".", Base64Url.EncodeToString(payload));
+        Span<byte> signature = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(_key, System.Text.Encoding.ASCII.GetBytes(signed), signature);
+        return string.Concat(signed, ".", Base64Url.EncodeToString(signature));
     }
 }

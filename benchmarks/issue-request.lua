@@ -1,7 +1,16 @@
 -- wrk script: issue requests for random users, as an administrator acting for them (administrators are not
--- rate-limited per user), with the token from $TOKEN and the policy's request path from $REQUEST_PATH.
+-- rate-limited per user), with the token from $TOKEN, over the policies of $POLICIES (comma-separated ids), or the
+-- request path of $REQUEST_PATH.
 local token = os.getenv("TOKEN")
 local path = os.getenv("REQUEST_PATH")
+local policies = {}
+for id in string.gmatch(os.getenv("POLICIES") or "", "[^,]+") do
+  policies[#policies + 1] = "/api/coupon-policies/" .. id .. "/requests"
+end
+if #policies == 0 then
+  policies[1] = path
+end
+
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 if token and #token > 0 then
@@ -17,5 +26,5 @@ function init(args)
 end
 
 request = function()
-  return wrk.format(nil, path, nil, '{"userId":' .. math.random(1, 2000000000) .. '}')
+  return wrk.format(nil, policies[math.random(1, #policies)], nil, '{"userId":' .. math.random(1, 2000000000) .. '}')
 end

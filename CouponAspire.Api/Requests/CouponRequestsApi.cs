@@ -11,7 +11,7 @@ public static class CouponRequestsApi
         var requests = app.MapGroup("/api").WithTags("Coupon requests").RequireAuthorization();
 
         requests.MapPost("/coupon-policies/{policyId}/requests", RequestCouponAsync)
-            .RequireRateLimiting(CouponApiOptions.PerUserRateLimit)
+            .WithMetadata(new PerUserRateLimitAttribute())
             .WithName("RequestCoupon")
             .WithSummary("Ask for a coupon. 202 means the request is durably in Kafka, not that a coupon was issued: read the Location.")
             .WithDescription("The user is the token's subject. userId in the body may be left out; an administrator may give any user's id.")

@@ -65,7 +65,7 @@ internal sealed partial class RequestIds
         Span<byte> id = stackalloc byte[ByteLength + 3];
         if (requestId is null
             || requestId.Length != Length
-            || !Base64Url.TryDecodeFromChars(requestId, id, out var written)
+            || Base64Url.DecodeFromChars(requestId, id, out _, out var written) != System.Buffers.OperationStatus.Done
             || written != ByteLength
             || id[0] != Format
             || !IsCanonical(requestId, id[..ByteLength]))

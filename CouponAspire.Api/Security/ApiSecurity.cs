@@ -1,10 +1,8 @@
 using System.Globalization;
-using System.Security.Claims;
 using System.Threading.RateLimiting;
 using CouponAspire.Contracts.Security;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.Extensions.Options;
 
 namespace CouponAspire.Api.Security;
 
@@ -41,42 +39,15 @@ internal static class ApiSecurity
         services.AddAuthorizationBuilder()
             .AddPolicy(CallerIdentity.AdminPolicy, policy => policy.RequireRole(BearerTokens.AdminRole));
 
+        // Per-user limits on the endpoints marked PerUserRateLimitAttribute, by the middleware's global limiter.
+        services.AddSingleton<PerUserRateLimiter>();
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.OnRejected = OnRejectedAsync;
         });
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<CouponApiOptions>>((limiter, api) =>
-        {
-            // Read once: a user's bucket is made the first time the user is seen.
-            var limits = api.Value.RateLimit;
-            var bucket = new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = limits.Burst,
-                TokensPerPeriod = limits.PermitsPerPeriod,
-                ReplenishmentPeriod = limits.Period,
-                QueueLimit = 0,
-                AutoReplenishment = true,
-            };
-            Func<string, TokenBucketRateLimiterOptions> bucketOf = _ => bucket;
-            limiter.AddPolicy(CouponApiOptions.PerUserRateLimit, context => PerUser(context, bucketOf));
-        });
+        services.AddOptions<RateLimiterOptions>().Configure<PerUserRateLimiter>((limiter, perUser) => limiter.GlobalLimiter = perUser);
         return services;
-    }
-
-    /// <summary>
-    /// One token bucket per user (the token's subject): a burst, then a steady rate. Administrators — trusted
-    /// callers acting for many users — are not limited here.
-    /// </summary>
-    private static RateLimitPartition<string> PerUser(HttpContext context, Func<string, TokenBucketRateLimiterOptions> bucketOf)
-    {
-        if (context.User.IsAdmin())
-        {
-            return RateLimitPartition.GetNoLimiter("admin");
-        }
-
-        var key = context.User.FindFirstValue(BearerTokens.SubjectClaim) ?? context.Connection.RemoteIpAddress?.ToString() ?? "anonymous";
-        return RateLimitPartition.GetTokenBucketLimiter(key, bucketOf);
     }
 
     private static async ValueTask OnRejectedAsync(OnRejectedContext context, CancellationToken cancellationToken)

@@ -27,7 +27,7 @@ public sealed class TokenCacheTests
             ValidAudience = tokens.Audience,
             IssuerSigningKey = new SymmetricSecurityKey(Convert.FromBase64String(tokens.SigningKey)),
         };
-        using var handler = new CachingJsonWebTokenHandler();
+        var handler = new CachingJsonWebTokenHandler();
         var token = tokens.ForUser(7);
         var forged = new DevelopmentTokens(DevelopmentTokens.NewSigningKey()).ForUser(7);
 

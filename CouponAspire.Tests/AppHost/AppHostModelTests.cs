@@ -138,7 +138,7 @@ public sealed class AppHostModelTests
     }
 
     [Fact]
-    public async Task The_load_generator_is_started_by_hand_and_finds_the_api_by_service_discovery()
+    public async Task The_load_generator_is_started_by_hand_and_finds_the_api_by_service_discovery_and_kafka_by_its_reference()
     {
         await using var app = await BuildAsync(Publish);
         var loadgen = Resource(app, "loadgen");
@@ -146,6 +146,7 @@ public sealed class AppHostModelTests
 
         loadgen.Annotations.OfType<ExplicitStartupAnnotation>().ShouldHaveSingleItem();
         environment["services__api__http__0"].ShouldBe("{api.bindings.http.url}");
+        environment["ConnectionStrings__kafka"].ShouldBe("{kafka.connectionString}");
         loadgen.Annotations.OfType<WaitAnnotation>().ShouldHaveSingleItem().Resource.Name.ShouldBe("api");
     }
 

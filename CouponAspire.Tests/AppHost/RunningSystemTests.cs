@@ -203,7 +203,7 @@ public sealed class RunningSystemTests(RunningAppHost system)
 
         var output = await system.LogsOfAsync(loadgen);
         finished!.ExitCode.ShouldBe(0, string.Join(Environment.NewLine, output.TakeLast(30)));
-        output.ShouldContain(line => line.Contains("The sale held: every invariant holds."));
+        output.ShouldContain(line => line.Contains("The sale held: every invariant holds, and every policy's order."));
     }
 
     private Task<long> DecidedAsync(long[] policies) =>

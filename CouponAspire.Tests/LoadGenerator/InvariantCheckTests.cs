@@ -14,7 +14,7 @@ public sealed class InvariantCheckTests
     {
         var results = InvariantCheck.Evaluate([new PolicyFinalState(Policy, 2, 2)], HeldSale(), Timeout);
 
-        results.ShouldAllBe(r => r.Held);
+        results.ShouldAllBe(r => r.Ok);
         results.Select(r => r.Name).ShouldBe(
             [InvariantCheck.AllDecided, InvariantCheck.OutcomesMatch, InvariantCheck.ExactIssuance, InvariantCheck.NoDuplicates, InvariantCheck.CountsAgree]);
     }
@@ -115,5 +115,5 @@ public sealed class InvariantCheckTests
     private static RequestStatusView Rejected(string reason, long? coupon = null, TimeSpan? after = null) =>
         new("", Policy, 0, "Rejected", reason, coupon, Start, Start + (after ?? TimeSpan.FromMilliseconds(400)));
 
-    private static List<string> Broken(IReadOnlyList<InvariantResult> results) => results.Where(r => !r.Held).Select(r => r.Name).ToList();
+    private static List<string> Broken(IReadOnlyList<InvariantResult> results) => results.Where(r => !r.Ok).Select(r => r.Name).ToList();
 }

@@ -1,0 +1,70 @@
+using CouponAspire.Contracts.Ordering;
+using CouponAspire.Contracts.Schema;
+
+namespace CouponAspire.LoadGenerator;
+
+/// <summary>One policy's verdict as the report shows it.</summary>
+internal sealed record OrderingRow(long PolicyId, int? Partition, int RequestsInLog, bool Ok, string Detail);
+
+/// <summary>
+/// Each policy of the sale judged against its partition of <c>coupon-events</c>, read over the Kafka protocol from where
+/// the sale began: every accepted request in the log exactly once, all on one partition, and the coupons to exactly the
+/// first N distinct users in partition order, each on their first request (<see cref="FirstComeFirstServed"/>).
+/// Outcomes are what the API answered when asked; a request in the log that the sale was not told was accepted (a 503
+/// published after all, or withdrawn) is asked about too.
+/// </summary>
+internal sealed class OrderingCheck(CouponApiClient api, string kafka)
+{
+    /// <summary>Where each partition ends before the sale: its requests are after this.</summary>
+    public Dictionary<int, long> Start { get; private set; } = [];
+
+    public void MarkStart() => Start = CouponEventsLog.Ends(kafka);
+
+    public async Task<List<OrderingRow>> JudgeAsync(
+        IReadOnlyList<PolicyTerms> policies, IReadOnlyList<TakenRequest> taken, int concurrency, CancellationToken cancellationToken)
+    {
+        var log = CouponEventsLog.Read(kafka, Start, cancellationToken);
+        var ours = policies.Select(p => p.PolicyId).ToHashSet();
+        var logged = log.Requests.Where(r => ours.Contains(r.PolicyId)).ToList();
+
+        var outcomes = new Dictionary<string, IssuanceOutcome?>(StringComparer.Ordinal);
+        foreach (var request in taken)
+        {
+            outcomes[request.RequestId] = OutcomeOf(request.Outcome);
+        }
+
+        // Requests in the log the sale does not know the outcome of: ask. Not found is a request that was never accepted.
+        var unknown = logged.Select(r => r.RequestId).Where(id => !outcomes.ContainsKey(id)).Distinct().ToList();
+        var options = new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(unknown, options, async (id, token) =>
+        {
+            var status = await api.GetRequestAsync(id, token);
+            lock (outcomes)
+            {
+                outcomes[id] = status is null ? IssuanceOutcome.Withdrawn : OutcomeOf(status);
+            }
+        });
+
+        var byPolicy = logged.ToLookup(r => r.PolicyId);
+        var accepted = taken.Where(r => r.Answered202).ToLookup(r => r.PolicyId, r => r.RequestId);
+        return [.. policies.Select(policy =>
+        {
+            var requests = byPolicy[policy.PolicyId]
+                .Select(r => new OrderedRequest(r.RequestId, r.UserId, r.RequestedAt, r.Partition, r.Offset, outcomes.GetValueOrDefault(r.RequestId)))
+                .ToList();
+            var partition = requests.Count > 0 ? requests[0].Partition : (int?)null;
+            var verdict = FirstComeFirstServed.Judge(
+                policy, requests, [.. accepted[policy.PolicyId]], partition is { } p ? log.UnseenBefore(p) : null);
+            return new OrderingRow(verdict.PolicyId, verdict.Partition, verdict.RequestsInLog, verdict.Ok, verdict.Detail);
+        })];
+    }
+
+    /// <summary>The recorded outcome an answer stands for: null while pending.</summary>
+    private static IssuanceOutcome? OutcomeOf(RequestStatusView? status) => status switch
+    {
+        null or { Decided: false } => null,
+        { Status: RequestStatusView.Issued } => IssuanceOutcome.Issued,
+        { Reason: { } reason } when Enum.TryParse<IssuanceOutcome>(reason, out var outcome) => outcome,
+        _ => throw new InvalidOperationException($"The API answered a decided request without a known reason: {status.Status} {status.Reason}."),
+    };
+}
