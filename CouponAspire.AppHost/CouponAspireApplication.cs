@@ -16,6 +16,9 @@ public static class CouponAspireApplication
         var consumerReplicas = builder.Configuration.GetValue("ConsumerReplicas", 3);
         var partitions = builder.Configuration.GetValue("Partitions", 12);
         var issuanceStrategy = builder.Configuration.GetValue("IssuanceStrategy", "Batched");
+        var apiPort = builder.Configuration.GetValue("ApiPort", 5080);
+        var proxyApi = builder.Configuration.GetValue("ProxyApi", false);
+        var tracesPerSecond = builder.Configuration.GetValue("TracesPerSecond", 10);
 
         // Kafka and PostgreSQL: containers where a container runtime answers, else local processes (the Infrastructure setting).
         var infrastructure = CouponInfrastructure.Add(builder, partitions);
@@ -38,14 +41,26 @@ public static class CouponAspireApplication
             persist: true);
 
         var api = builder.AddProject<Projects.CouponAspire_Api>("api")
-            .WithCouponInfrastructure(infrastructure, partitions)
+            .WithCouponInfrastructure(infrastructure, partitions, tracesPerSecond)
             .WithBearerTokenSettings(tokenSigningKey)
             .WithEnvironment("CouponApi__RequestIds__Key", requestIdKey)
             .WithExternalHttpEndpoints()
             .WithHttpHealthCheck("/health");
+        if (builder.ExecutionContext.IsRunMode)
+        {
+            // Clients reach the one API process directly: the orchestrator's proxy in front of it costs a copy of every
+            // request and answer, and a share of the cores a flash sale runs on (benchmarks/apphost-overhead.sh measures
+            // it with --ProxyApi=true). ApiPort 0: any free port.
+            api.WithEndpoint("http", endpoint =>
+            {
+                endpoint.IsProxied = proxyApi;
+                endpoint.Port = apiPort == 0 ? null : apiPort;
+                endpoint.TargetPort = proxyApi ? null : endpoint.Port;
+            });
+        }
 
         var consumer = builder.AddProject<Projects.CouponAspire_Consumer>("consumer")
-            .WithCouponInfrastructure(infrastructure, partitions)
+            .WithCouponInfrastructure(infrastructure, partitions, tracesPerSecond)
             .WithEnvironment("Issuance__Strategy", issuanceStrategy)
             .WithEnvironment(context =>
             {
@@ -68,7 +83,7 @@ public static class CouponAspireApplication
             .ExcludeFromManifest();
 
         // Once the API and every consumer replica are healthy: where the API is, and an administrator's token to call it with.
-        builder.AddDevelopmentCredentials(api, consumer, infrastructure.Kafka, tokenSigningKey);
+        builder.AddDevelopmentCredentials(api, consumer, infrastructure, tokenSigningKey);
 
         return builder;
     }

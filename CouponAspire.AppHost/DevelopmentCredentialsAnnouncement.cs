@@ -1,3 +1,4 @@
+using CouponAspire.AppHost.Infrastructure;
 using CouponAspire.LocalInfrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,7 +19,7 @@ internal static class DevelopmentCredentialsAnnouncement
         this IDistributedApplicationBuilder builder,
         IResourceBuilder<ProjectResource> api,
         IResourceBuilder<ProjectResource> consumer,
-        IResourceBuilder<IResourceWithConnectionString> kafka,
+        CouponInfrastructure infrastructure,
         IResourceBuilder<ParameterResource> signingKey)
     {
         if (builder.ExecutionContext.IsPublishMode)
@@ -32,7 +33,7 @@ internal static class DevelopmentCredentialsAnnouncement
         builder.Eventing.Subscribe<ResourceReadyEvent>(api.Resource, (@event, cancellationToken) =>
         {
             var services = @event.Services;
-            _ = Task.Run(() => AnnounceAsync(services, api.Resource, consumer.Resource, kafka.Resource, signingKey.Resource, folder, cancellationToken), cancellationToken);
+            _ = Task.Run(() => AnnounceAsync(services, api.Resource, consumer.Resource, infrastructure, signingKey.Resource, folder, cancellationToken), cancellationToken);
             return Task.CompletedTask;
         });
     }
@@ -41,7 +42,7 @@ internal static class DevelopmentCredentialsAnnouncement
         IServiceProvider services,
         ProjectResource api,
         ProjectResource consumer,
-        IResourceWithConnectionString kafka,
+        CouponInfrastructure infrastructure,
         ParameterResource signingKey,
         string folder,
         CancellationToken cancellationToken)
@@ -55,8 +56,9 @@ internal static class DevelopmentCredentialsAnnouncement
             var url = new Uri(api.GetEndpoint("http").Url);
             var key = await signingKey.GetValueAsync(cancellationToken) ?? throw new InvalidOperationException("The token signing key has no value.");
             var tokens = new DevelopmentTokens(key, BearerTokenSettings.Issuer, BearerTokenSettings.Audience);
-            var bootstrapServers = await kafka.GetConnectionStringAsync(cancellationToken) ?? "";
-            DevelopmentCredentials.Write(folder, url, bootstrapServers, key, tokens.ForAdmin(TimeSpan.FromDays(1)));
+            var bootstrapServers = await infrastructure.Kafka.Resource.GetConnectionStringAsync(cancellationToken) ?? "";
+            var database = await infrastructure.Database.Resource.GetConnectionStringAsync(cancellationToken) ?? "";
+            DevelopmentCredentials.Write(folder, url, bootstrapServers, database, key, tokens.ForAdmin(TimeSpan.FromDays(1)));
             var apiUrl = url.ToString().TrimEnd('/');
             logger.LogInformation(
                 """

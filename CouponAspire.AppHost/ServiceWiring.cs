@@ -7,15 +7,16 @@ internal static class ServiceWiring
 {
     /// <summary>
     /// What the API and the consumer share: <c>ConnectionStrings__kafka</c> and <c>ConnectionStrings__coupondb</c>,
-    /// waiting until both are healthy, and the partition count of <c>coupon-events</c> for whichever creates it. Only
-    /// the connection strings: the services read nothing else, and a deployment's environment then holds no separate
-    /// copies of the database password.
+    /// waiting until both are healthy, the partition count of <c>coupon-events</c> for whichever creates it, and how many
+    /// traces a second each process exports. Only the connection strings: the services read nothing else, and a
+    /// deployment's environment then holds no separate copies of the database password.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithCouponInfrastructure(
-        this IResourceBuilder<ProjectResource> service, CouponInfrastructure infrastructure, int partitions) =>
+        this IResourceBuilder<ProjectResource> service, CouponInfrastructure infrastructure, int partitions, int tracesPerSecond) =>
         service
             .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString)
             .WithReference(infrastructure.Kafka).WaitFor(infrastructure.Kafka)
             .WithReference(infrastructure.Database).WaitFor(infrastructure.Database)
-            .WithEnvironment("CouponEvents__Partitions", partitions.ToString(CultureInfo.InvariantCulture));
+            .WithEnvironment("CouponEvents__Partitions", partitions.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("CouponTelemetry__TracesPerSecond", tracesPerSecond.ToString(CultureInfo.InvariantCulture));
 }

@@ -15,6 +15,9 @@ public static class DevelopmentCredentials
     /// <summary>Kafka's bootstrap servers as clients on this machine reach them (for kcat, or a benchmark).</summary>
     public const string KafkaFile = "kafka";
 
+    /// <summary>PostgreSQL's connection string to <c>coupondb</c> (for psql, or a service started by hand beside the AppHost's).</summary>
+    public const string DatabaseFile = "coupondb";
+
     /// <summary>The folder in the repository of the current directory, else of this tool; else below the current directory.</summary>
     public static string Folder()
     {
@@ -32,12 +35,13 @@ public static class DevelopmentCredentials
         return Path.Combine(Directory.GetCurrentDirectory(), FolderName);
     }
 
-    public static void Write(string folder, Uri api, string kafka, string signingKey, string adminToken)
+    public static void Write(string folder, Uri api, string kafka, string database, string signingKey, string adminToken)
     {
         Directory.CreateDirectory(folder);
         File.Delete(Path.Combine(folder, AdminTokenFile));
         File.WriteAllText(Path.Combine(folder, ApiUrlFile), api.ToString().TrimEnd('/'));
         File.WriteAllText(Path.Combine(folder, KafkaFile), kafka);
+        File.WriteAllText(Path.Combine(folder, DatabaseFile), database);
         File.WriteAllText(Path.Combine(folder, SigningKeyFile), signingKey);
         File.WriteAllText(Path.Combine(folder, AdminTokenFile), adminToken);
     }

@@ -52,6 +52,7 @@ public static class Extensions
                 .AddRuntimeInstrumentation()
                 .AddMeter(CouponTelemetry.MeterNames))
             .WithTracing(tracing => tracing
+                .AddCouponTraceSampling(builder.Configuration)
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(CouponTelemetry.ActivitySourceNames)
                 .AddAspNetCoreInstrumentation(aspNetCore =>

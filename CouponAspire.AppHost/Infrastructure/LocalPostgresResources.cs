@@ -81,7 +81,7 @@ internal static class LocalPostgresBuilderExtensions
 
         return builder.AddResource(server)
             .WithArgs(["-c", "exec \"$0\" \"$@\" 2>&1", command, .. arguments])
-            .WithEndpoint(name: LocalPostgresServerResource.PrimaryEndpointName, scheme: "tcp", env: "PGPORT")
+            .WithEndpoint(name: LocalPostgresServerResource.PrimaryEndpointName, scheme: "tcp", env: "PGPORT", isProxied: false)
             .WithIconName("DatabaseMultiple")
             .WithHealthCheck(healthCheck)
             .ExcludeFromManifest();

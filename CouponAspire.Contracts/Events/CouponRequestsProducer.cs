@@ -17,7 +17,7 @@ public static class CouponRequestsProducer
         config.AllowAutoCreateTopics = false;
         config.MessageTimeoutMs ??= 5000;
         config.RequestTimeoutMs ??= Math.Min(config.MessageTimeoutMs.Value, 30000);
-        config.LingerMs ??= 2;
+        config.LingerMs ??= 5;
         config.Partitioner ??= Partitioner.Murmur2Random;
     }
 }

@@ -46,6 +46,8 @@ public sealed class RunningAppHost : IAsyncLifetime
                 "--Infrastructure=Local",
                 $"--ConsumerReplicas={ConsumerReplicas}",
                 $"--Partitions={Partitions}",
+                // The API on a free port, not the one a developer's AppHost may be using.
+                "--ApiPort=0",
                 $"--Parameters:token-signing-key={Tokens.SigningKey}",
                 $"--CredentialsFolder={_credentialsFolder}",
             ],

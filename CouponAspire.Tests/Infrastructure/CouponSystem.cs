@@ -77,9 +77,13 @@ public sealed class CouponSystem : IAsyncDisposable
         all["Aspire:Confluent:Kafka:Consumer:Config:AutoCommitIntervalMs"] = "200";
         all["Logging:LogLevel:Default"] = "Warning";
         all["Logging:LogLevel:CouponAspire"] = "Information";
+        // Every batch's line: the tests count batches and redeliveries from them.
+        all["Logging:LogLevel:CouponAspire.Consumer.Consuming.CouponBatchProcessor"] = "Debug";
         // Test crowds are few users asking many times; the per-user limit has tests of its own.
         all["CouponApi:RateLimit:PermitsPerPeriod"] = "100000";
         all["CouponApi:RateLimit:Burst"] = "100000";
+        // Every trace, for the telemetry tests; sampling has tests of its own.
+        all["CouponTelemetry:TracesPerSecond"] = "0";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;
