@@ -23,8 +23,10 @@ public static class CouponConsumerServices
             config.EnableAutoOffsetStore = false;
             config.AutoCommitIntervalMs ??= 1000;
             config.AllowAutoCreateTopics = false;
-            // Adding or removing a consumer moves only the partitions that must move.
-            config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.CooperativeSticky;
+            // An eager assignor: every generation hands out every partition at once, so a member that has its share of a
+            // generation knows the group is whole (see ConsumerLoopHealth), and a member joining takes one rebalance, not
+            // the two of cooperative-sticky (each as long as a session timeout on the mock cluster).
+            config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.RoundRobin;
             config.ClientId ??= $"{Environment.MachineName}-{Environment.ProcessId}";
         });
         builder.AddKafkaProducer<byte[]?, byte[]?>("kafka", config =>

@@ -1,6 +1,7 @@
 using CouponAspire.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -88,10 +89,20 @@ public static class Extensions
     /// Maps <c>/health</c> (ready: every check passes — database reachable, Kafka reachable, the service's own work
     /// running) and <c>/alive</c> (the process answers). Unlike the Aspire template they are mapped in every
     /// environment: the AppHost, container platforms and scripts all probe them, and they reveal nothing but a status word.
+    /// Degraded is not ready (503): it is what a service says while it gets there (a consumer joining its group) or
+    /// waits out a failure, states that are logged as warnings rather than errors.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath);
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions
+        {
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+        });
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(LiveTag),

@@ -25,6 +25,11 @@ public sealed record CouponInfrastructure(
     {
         var choice = InfrastructureChoice.Decide(builder);
         var infrastructure = choice.Mode == InfrastructureMode.Local ? AddLocal(builder, choice, partitions) : AddContainers(builder, choice);
+        if (builder.ExecutionContext.IsRunMode)
+        {
+            infrastructure.Kafka.WithOrderingAudit(infrastructure.Database);
+        }
+
         builder.Eventing.Subscribe<BeforeStartEvent>((@event, _) =>
         {
             @event.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CouponAspire.AppHost").LogInformation(

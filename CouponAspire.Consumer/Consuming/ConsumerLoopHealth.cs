@@ -3,23 +3,49 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace CouponAspire.Consumer.Consuming;
 
 /// <summary>
-/// Ready once the consumer group has taken this member in and while the consume loop runs and keeps coming round.
-/// Degraded while it waits out a transient failure (it still does its job: nothing is skipped), unhealthy before it
-/// joined, when it stopped, or when it has not come round for a while.
+/// Ready (healthy) only once the group is stable with this member: it was given its share of a generation — with an
+/// eager assignor the generation's assignment gives every partition of the topic an owner — and it is fetching each of
+/// its partitions (the broker has answered a fetch for it). While it joins, or while a rebalance has taken its
+/// partitions away, it is not ready yet: Degraded, which <c>/health</c> answers 503, a state every start passes through
+/// and logged as such, not as an error. Degraded too while it waits out a transient failure (nothing is skipped, but
+/// nothing is decided either). Unhealthy when the loop stopped or has not come round for a while.
 /// </summary>
 internal sealed class ConsumerLoopHealth(TimeProvider time) : IHealthCheck
 {
     private static readonly TimeSpan Stalled = TimeSpan.FromSeconds(30);
 
     private long _lastBeat;
-    private volatile bool _joined;
+    private volatile GroupState _group = GroupState.Joining;
     private Exception? _retrying;
     private Exception? _failed;
 
+    private enum GroupState
+    {
+        Joining,
+        Assigned,
+        Fetching,
+        Rebalancing,
+    }
+
+    /// <summary>Whether this member is fetching its share of a stable generation.</summary>
+    public bool Stable => _group == GroupState.Fetching;
+
     public void Beat() => Volatile.Write(ref _lastBeat, time.GetTimestamp());
 
-    /// <summary>The group assigned this member its partitions (possibly none) for the first time.</summary>
-    public void Joined() => _joined = true;
+    /// <summary>The group gave this member its share of a new generation (possibly none of the partitions).</summary>
+    public void Assigned() => _group = GroupState.Assigned;
+
+    /// <summary>The broker has answered a fetch for every partition of the assignment.</summary>
+    public void Fetching()
+    {
+        if (_group == GroupState.Assigned)
+        {
+            _group = GroupState.Fetching;
+        }
+    }
+
+    /// <summary>A rebalance took this member's partitions away (revoked, or lost with the session).</summary>
+    public void Rebalancing() => _group = GroupState.Rebalancing;
 
     public void Retrying(Exception exception) => _retrying = exception;
 
@@ -30,14 +56,16 @@ internal sealed class ConsumerLoopHealth(TimeProvider time) : IHealthCheck
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var lastBeat = Volatile.Read(ref _lastBeat);
-        var result = (lastBeat, _failed, _retrying) switch
+        var result = (lastBeat, _failed, _retrying, _group) switch
         {
-            (_, { } failed, _) => HealthCheckResult.Unhealthy("The consume loop stopped.", failed),
-            (0, _, _) => HealthCheckResult.Unhealthy("The consume loop has not started."),
-            _ when !_joined => HealthCheckResult.Unhealthy("Waiting for the consumer group to assign partitions."),
+            (_, { } failed, _, _) => HealthCheckResult.Unhealthy("The consume loop stopped.", failed),
+            (0, _, _, _) => HealthCheckResult.Degraded("Starting: the consume loop has not come round yet."),
             _ when time.GetElapsedTime(lastBeat) > Stalled => HealthCheckResult.Unhealthy($"The consume loop has not come round for {time.GetElapsedTime(lastBeat):g}."),
-            (_, _, { } retrying) => HealthCheckResult.Degraded("Waiting out a transient failure.", retrying),
-            _ => HealthCheckResult.Healthy("Consuming."),
+            (_, _, { } retrying, _) => HealthCheckResult.Degraded("Waiting out a transient failure.", retrying),
+            (_, _, _, GroupState.Joining) => HealthCheckResult.Degraded("Joining the consumer group."),
+            (_, _, _, GroupState.Assigned) => HealthCheckResult.Degraded("Assigned partitions; waiting for the first fetch of each."),
+            (_, _, _, GroupState.Rebalancing) => HealthCheckResult.Degraded("The consumer group is rebalancing."),
+            _ => HealthCheckResult.Healthy("Consuming its share of a stable group."),
         };
         return Task.FromResult(result);
     }

@@ -133,14 +133,20 @@ internal sealed partial class CouponBatchProcessor(
             }
             else
             {
-                metrics.Decided(decision.Outcome, decidedAt - request.RequestedAt);
+                metrics.Decided(decision.Outcome, decidedAt - request.RequestedAt, request.Partition);
                 issued += decision.Outcome == IssuanceOutcome.Issued ? 1 : 0;
             }
 
             LogDecision(request.RequestId, request.UserId, request.PolicyId, request.Partition, request.Offset, decision.Outcome, decision.Replayed);
         }
 
-        LogBatch(readable.Count, issued, replayed, string.Join(',', readable.Select(r => r.Request.Partition).Distinct()), (decidedAt - started).TotalMilliseconds);
+        // A line per batch under a stampede is hundreds a second in the dashboard: the decisions are in the metrics and the
+        // traces; a batch is worth a line of its own when it met redeliveries.
+        var level = replayed > 0 ? LogLevel.Information : LogLevel.Debug;
+        if (logger.IsEnabled(level))
+        {
+            LogBatch(level, readable.Count, issued, replayed, string.Join(',', readable.Select(r => r.Request.Partition).Distinct()), (decidedAt - started).TotalMilliseconds);
+        }
     }
 
     private static void TagDecision(Activity? span, IssuanceRequest request, IssuanceDecision decision) =>
@@ -154,8 +160,8 @@ internal sealed partial class CouponBatchProcessor(
     [LoggerMessage(LogLevel.Debug, "Request {RequestId} of user {UserId} for policy {PolicyId} at partition {Partition} offset {Offset}: {Outcome} (replayed: {Replayed})")]
     private partial void LogDecision(string requestId, long userId, long policyId, int partition, long offset, IssuanceOutcome outcome, bool replayed);
 
-    [LoggerMessage(LogLevel.Information, "Decided {Count} request(s), {Issued} issued, {Replayed} replayed, from partition(s) {Partitions} in {ElapsedMilliseconds:F1} ms")]
-    private partial void LogBatch(int count, int issued, int replayed, string partitions, double elapsedMilliseconds);
+    [LoggerMessage("Decided {Count} request(s), {Issued} issued, {Replayed} replayed, from partition(s) {Partitions} in {ElapsedMilliseconds:F1} ms")]
+    private partial void LogBatch(LogLevel level, int count, int issued, int replayed, string partitions, double elapsedMilliseconds);
 
     [LoggerMessage(LogLevel.Warning, "PostgreSQL refused a batch of {Count}; deciding its requests one by one to set aside the one(s) it refuses")]
     private partial void LogBatchRefused(Exception exception, int count);

@@ -21,6 +21,7 @@ internal sealed partial class CouponRequestConsumer(
     ConsumerLoopHealth health,
     KafkaMetrics kafkaMetrics,
     IOptions<CouponConsumerOptions> options,
+    TimeProvider time,
     ILogger<CouponRequestConsumer> logger) : BackgroundService
 {
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
@@ -28,8 +29,14 @@ internal sealed partial class CouponRequestConsumer(
 
     private static readonly TimeSpan LagInterval = TimeSpan.FromMilliseconds(250);
 
+    // What the metrics report, written by the consume loop and read whenever metrics are collected.
     private readonly ConcurrentDictionary<int, long> _lag = new();
+    private readonly ConcurrentDictionary<int, double> _timeLagSeconds = new();
+    private readonly ConcurrentDictionary<int, byte> _assigned = new();
+
+    // The consume loop's own.
     private readonly Dictionary<TopicPartition, long> _nextToDecide = [];
+    private readonly Dictionary<TopicPartition, PartitionTimeLag> _timeLag = [];
     private long _lagUpdatedAt;
 
     /// <summary>
@@ -67,8 +74,10 @@ internal sealed partial class CouponRequestConsumer(
             .SetPartitionsRevokedHandler((_, partitions) => Forget("revoked", partitions.Select(p => p.TopicPartition)))
             .SetPartitionsLostHandler((_, partitions) => Forget("lost", partitions.Select(p => p.TopicPartition)))
             .Build();
-        // The meter keeps the gauge; it reads the lag this loop records.
-        _ = kafkaMetrics.ObserveLag(ObserveLag);
+        // The meter keeps the gauges; they read what this loop records.
+        _ = kafkaMetrics.ObserveLag(() => Observe(_lag));
+        _ = kafkaMetrics.ObserveTimeLag(() => Observe(_timeLagSeconds));
+        _ = kafkaMetrics.ObserveAssignment(() => Observe(_assigned.ToDictionary(p => p.Key, _ => 1L)));
 
         // The batch in hand is finished even when stopping starts, within a grace period.
         using var finishing = new CancellationTokenSource();
@@ -200,31 +209,58 @@ internal sealed partial class CouponRequestConsumer(
         }
     }
 
-    /// <summary>Lag per assigned partition: the partition's end (as of the last fetch) less the next offset to decide.</summary>
+    /// <summary>
+    /// Lag per assigned partition, in messages (the partition's end as of the last fetch, less the next offset to
+    /// decide) and in time (<see cref="PartitionTimeLag"/>); and whether every assigned partition has been fetched, which
+    /// is when this member is ready.
+    /// </summary>
     private void UpdateLag(IConsumer<byte[]?, byte[]?> consumer)
     {
-        var now = Environment.TickCount64;
-        if (now - _lagUpdatedAt < LagInterval.TotalMilliseconds)
+        var tick = Environment.TickCount64;
+        if (tick - _lagUpdatedAt < LagInterval.TotalMilliseconds)
         {
             return;
         }
 
-        _lagUpdatedAt = now;
+        _lagUpdatedAt = tick;
+        var now = time.GetTimestamp();
+        var fetchedAll = true;
         foreach (var partition in consumer.Assignment)
         {
             var high = consumer.GetWatermarkOffsets(partition).High;
-            var next = _nextToDecide.TryGetValue(partition, out var decided) ? decided : consumer.Position(partition).Value;
-            if (high != Offset.Unset && next >= 0)
+            if (high == Offset.Unset)
             {
-                _lag[partition.Partition.Value] = Math.Max(0, high.Value - next);
+                fetchedAll = false;
+                continue;
             }
+
+            var next = _nextToDecide.TryGetValue(partition, out var decided) ? decided : consumer.Position(partition).Value;
+            if (next < 0)
+            {
+                continue;
+            }
+
+            var timeLag = _timeLag.TryGetValue(partition, out var known) ? known : _timeLag[partition] = new PartitionTimeLag();
+            timeLag.Observe(high.Value, now);
+            _lag[partition.Partition.Value] = Math.Max(0, high.Value - next);
+            _timeLagSeconds[partition.Partition.Value] = timeLag.Lag(next, now, time).TotalSeconds;
+        }
+
+        if (fetchedAll)
+        {
+            health.Fetching();
         }
     }
 
     private void Assigned(List<TopicPartition> partitions)
     {
         // The group has taken this member in (with partitions, or none when there are more members than partitions).
-        health.Joined();
+        health.Assigned();
+        foreach (var partition in partitions)
+        {
+            _assigned[partition.Partition.Value] = 1;
+        }
+
         kafkaMetrics.RecordPartitionChange(factory.Config.GroupId, "assigned", partitions.Count);
         LogAssigned(string.Join(',', partitions.Select(p => p.Partition.Value)));
     }
@@ -232,21 +268,22 @@ internal sealed partial class CouponRequestConsumer(
     private void Forget(string how, IEnumerable<TopicPartition> partitions)
     {
         var list = partitions.ToList();
+        health.Rebalancing();
         kafkaMetrics.RecordPartitionChange(factory.Config.GroupId, how, list.Count);
         foreach (var partition in list)
         {
             _lag.TryRemove(partition.Partition.Value, out _);
+            _timeLagSeconds.TryRemove(partition.Partition.Value, out _);
+            _assigned.TryRemove(partition.Partition.Value, out _);
             _nextToDecide.Remove(partition);
+            _timeLag.Remove(partition);
         }
 
         LogUnassigned(how, string.Join(',', list.Select(p => p.Partition.Value)));
     }
 
-    private IEnumerable<Measurement<long>> ObserveLag() => _lag.Select(p => new Measurement<long>(
-        p.Value,
-        new KeyValuePair<string, object?>("messaging.destination.name", CouponTopics.Requests),
-        new KeyValuePair<string, object?>("messaging.destination.partition.id", p.Key.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        new KeyValuePair<string, object?>("messaging.consumer.group.name", factory.Config.GroupId)));
+    private IEnumerable<Measurement<T>> Observe<T>(IReadOnlyDictionary<int, T> byPartition) where T : struct =>
+        byPartition.Select(p => new Measurement<T>(p.Value, KafkaMetrics.PartitionAttributes(CouponTopics.Requests, factory.Config.GroupId, p.Key)));
 
     [LoggerMessage(LogLevel.Information, "Consuming coupon-events as {Group} member {ClientId}")]
     private partial void LogStarted(string group, string? clientId);

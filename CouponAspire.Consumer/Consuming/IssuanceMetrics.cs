@@ -8,6 +8,9 @@ namespace CouponAspire.Consumer.Consuming;
 /// <summary>The consumer's decision metrics on the <see cref="CouponTelemetry.Issuance"/> meter.</summary>
 internal sealed class IssuanceMetrics
 {
+    /// <summary>Partition ids as attribute values, made once rather than per decision.</summary>
+    private static readonly string[] PartitionIds = [.. Enumerable.Range(0, 1024).Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
     private readonly Counter<long> _decisions;
     private readonly Counter<long> _replayed;
     private readonly Histogram<double> _timeToDecision;
@@ -17,7 +20,7 @@ internal sealed class IssuanceMetrics
     public IssuanceMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(CouponTelemetry.Issuance);
-        _decisions = meter.CreateCounter<long>("coupon.decisions", "{decision}", "Requests decided, by outcome (redeliveries not counted).");
+        _decisions = meter.CreateCounter<long>("coupon.decisions", "{decision}", "Requests decided, by outcome and partition (redeliveries not counted).");
         _replayed = meter.CreateCounter<long>("coupon.decisions.replayed", "{decision}", "Redelivered requests answered with their stored outcome.");
         _timeToDecision = meter.CreateHistogram(
             "coupon.decision.latency", "s", "From the API accepting a request to its decision being committed.",
@@ -28,10 +31,10 @@ internal sealed class IssuanceMetrics
         _deadLetters = meter.CreateCounter<long>("coupon.dead_letters", "{message}", "Messages set aside to the dead-letter topic.");
     }
 
-    public void Decided(IssuanceOutcome outcome, TimeSpan timeToDecision)
+    public void Decided(IssuanceOutcome outcome, TimeSpan timeToDecision, int partition)
     {
         var tag = new KeyValuePair<string, object?>("coupon.outcome", outcome.ToString());
-        _decisions.Add(1, tag);
+        _decisions.Add(1, tag, new KeyValuePair<string, object?>("messaging.destination.partition.id", partition < PartitionIds.Length ? PartitionIds[partition] : partition.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         _timeToDecision.Record(timeToDecision.TotalSeconds, tag);
     }
 

@@ -66,4 +66,27 @@ public sealed class KafkaMetrics
     /// </summary>
     public ObservableGauge<long> ObserveLag(Func<IEnumerable<Measurement<long>>> observe) =>
         _meter.CreateObservableGauge("messaging.kafka.consumer.lag", observe, "{message}", "Messages in the partition after the last one processed.");
+
+    /// <summary>
+    /// Reports how long the oldest unprocessed message of each partition has waited, as
+    /// <c>messaging.kafka.consumer.time_lag</c> (zero when the consumer is caught up).
+    /// </summary>
+    public ObservableGauge<double> ObserveTimeLag(Func<IEnumerable<Measurement<double>>> observe) =>
+        _meter.CreateObservableGauge("messaging.kafka.consumer.time_lag", observe, "s", "How long the oldest unprocessed message of the partition has waited.");
+
+    /// <summary>
+    /// Reports the partitions this consumer holds now as <c>messaging.kafka.consumer.assigned_partitions</c>: 1 for each,
+    /// with the partition as an attribute, so that a chart by partition shows which member holds which.
+    /// </summary>
+    public ObservableGauge<long> ObserveAssignment(Func<IEnumerable<Measurement<long>>> observe) =>
+        _meter.CreateObservableGauge("messaging.kafka.consumer.assigned_partitions", observe, "{partition}", "Partitions this consumer holds now, one series a partition.");
+
+    /// <summary>The attributes of a consumer's measurement about one partition (OpenTelemetry messaging conventions).</summary>
+    public static KeyValuePair<string, object?>[] PartitionAttributes(string topic, string consumerGroup, int partition) =>
+    [
+        new("messaging.system", "kafka"),
+        new("messaging.destination.name", topic),
+        new("messaging.destination.partition.id", partition.ToString(CultureInfo.InvariantCulture)),
+        new("messaging.consumer.group.name", consumerGroup),
+    ];
 }

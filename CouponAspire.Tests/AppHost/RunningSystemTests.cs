@@ -206,6 +206,49 @@ public sealed class RunningSystemTests(RunningAppHost system)
         output.ShouldContain(line => line.Contains("The sale held: every invariant holds, and every policy's order."));
     }
 
+    [Fact]
+    public async Task The_ordering_audit_command_judges_every_decided_policy_and_names_one_whose_outcomes_were_tampered_with()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        long[] policies = [await system.CreatePolicyAsync(40), await system.CreatePolicyAsync(60)];
+        var sale = await FlashSale.RunAsync(system.TryRequestAsync, policies, count: 600, users: 300, concurrency: 16, seed: 21);
+        await Invariants.AssertAllHoldAsync(system.Database, system.KafkaBootstrapServers, policies, sale.Accepted, Patience);
+        var kafka = await system.ResourceIdAsync("kafka", cancellationToken);
+        var commands = system.App.Services.GetRequiredService<ResourceCommandService>();
+
+        var audit = await commands.ExecuteCommandAsync(kafka, "audit-ordering", cancellationToken);
+
+        audit.Success.ShouldBeTrue(audit.Message);
+        var decidedPolicies = await system.Database.ScalarAsync<long>("SELECT count(DISTINCT policy_id) FROM request_outcomes");
+        var decided = await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE outcome <> 'Withdrawn'");
+        audit.Message.ShouldBe(string.Create(CultureInfo.InvariantCulture, $"Ordering audit: {decidedPolicies:N0} policies, {decided:N0} requests, 0 violation(s)"));
+        await Eventually.UntilAsync(
+            async () => (await system.LogsOfAsync(kafka)).Any(line => line.Contains($"{policies[0],8} ", StringComparison.Ordinal) && line.EndsWith("ok", StringComparison.Ordinal)),
+            "the audit's row for the sale's first policy in the kafka resource's console",
+            Patience);
+
+        // The last winner of the first policy loses, and the first request refused as sold out wins in its place.
+        var tampered = policies[0];
+        var loser = await system.Database.ScalarAsync<string>(
+            "SELECT request_id FROM request_outcomes WHERE policy_id = $1 AND outcome = 'Issued' ORDER BY kafka_offset DESC LIMIT 1", tampered);
+        var winner = await system.Database.ScalarAsync<string>(
+            "SELECT request_id FROM request_outcomes WHERE policy_id = $1 AND outcome = 'SoldOut' ORDER BY kafka_offset LIMIT 1", tampered);
+        await system.Database.ScalarAsync<object?>(
+            "UPDATE request_outcomes SET outcome = CASE WHEN request_id = $1 THEN 'SoldOut' ELSE 'Issued' END WHERE request_id IN ($1, $2)", loser, winner);
+        try
+        {
+            var failed = await commands.ExecuteCommandAsync(kafka, "audit-ordering", cancellationToken);
+
+            failed.Success.ShouldBeFalse();
+            failed.Message.ShouldNotBeNull().ShouldContain("2 violation(s) in policy " + tampered.ToString(CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            await system.Database.ScalarAsync<object?>(
+                "UPDATE request_outcomes SET outcome = CASE WHEN request_id = $1 THEN 'Issued' ELSE 'SoldOut' END WHERE request_id IN ($1, $2)", loser, winner);
+        }
+    }
+
     private Task<long> DecidedAsync(long[] policies) =>
         system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE policy_id = ANY($1)", policies);
 

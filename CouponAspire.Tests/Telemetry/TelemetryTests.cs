@@ -131,7 +131,7 @@ public sealed class TelemetryTests(PostgresFixture postgres)
             () => process.GetTagItem("coupon.outcome").ShouldBe(outcome));
 
     [Fact]
-    public async Task The_services_record_requests_decisions_latency_batch_sizes_and_lag()
+    public async Task The_services_record_requests_decisions_latency_batch_sizes_lag_and_the_partitions_each_consumer_holds()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 3, consumers: 1);
         var api = system.ApiFactory.Services.GetRequiredService<IMeterFactory>();
@@ -143,6 +143,8 @@ public sealed class TelemetryTests(PostgresFixture postgres)
         using var latency = new MetricCollector<double>(consumer, "CouponAspire.Issuance", "coupon.decision.latency");
         using var batches = new MetricCollector<int>(consumer, "CouponAspire.Issuance", "coupon.batch.size");
         using var lag = new MetricCollector<long>(consumer, "CouponAspire.Kafka", "messaging.kafka.consumer.lag");
+        using var timeLag = new MetricCollector<double>(consumer, "CouponAspire.Kafka", "messaging.kafka.consumer.time_lag");
+        using var assigned = new MetricCollector<long>(consumer, "CouponAspire.Kafka", "messaging.kafka.consumer.assigned_partitions");
         var policy = await system.CreatePolicyAsync(2);
 
         var requestIds = new List<string>();
@@ -175,7 +177,18 @@ public sealed class TelemetryTests(PostgresFixture postgres)
             return carried.All(p => latest.GetValueOrDefault(p, -1) == 0);
         });
         lag.GetMeasurementSnapshot().ShouldAllBe(m => (string)m.Tags["messaging.consumer.group.name"]! == "coupon-service-group");
+
+        // Decisions by partition, the time lag of each partition, and the partitions this consumer holds: all three.
+        decisions.GetMeasurementSnapshot().Select(m => (string)m.Tags["messaging.destination.partition.id"]!).Distinct().ShouldBe(carried, ignoreOrder: true);
+        timeLag.RecordObservableInstruments();
+        Latest(timeLag.GetMeasurementSnapshot()).Where(p => carried.Contains(p.Key)).ShouldAllBe(p => p.Value == 0);
+        assigned.RecordObservableInstruments();
+        Latest(assigned.GetMeasurementSnapshot()).ShouldBe(new Dictionary<string, long> { ["0"] = 1, ["1"] = 1, ["2"] = 1 }, ignoreOrder: true);
     }
+
+    /// <summary>The last value measured for each partition.</summary>
+    private static Dictionary<string, T> Latest<T>(IEnumerable<CollectedMeasurement<T>> measurements) where T : struct =>
+        measurements.GroupBy(m => (string)m.Tags["messaging.destination.partition.id"]!).ToDictionary(g => g.Key, g => g.Last().Value);
 
     private static async Task<List<Activity>> WaitForAsync(LockedList<Activity> exported, Func<List<Activity>, bool> done)
     {
