@@ -72,11 +72,13 @@ public static class CouponAspireApplication
             .WithReplicas(consumerReplicas)
             .WithHttpHealthCheck("/health");
 
-        // A demo tool, started from the dashboard and never deployed: a flash sale of eight policies, so that their
-        // partitions (and the replicas holding them) all have work.
+        // A demo tool, started from the dashboard and never deployed: a stampede of 25 s at full speed on a policy per
+        // partition (so that every replica has work), a crowd five times the coupons, some clicking twice; then the
+        // verdict, order against the log included. Well within what the mock cluster keeps of a partition (5 MB).
         builder.AddProject<Projects.CouponAspire_LoadGenerator>("loadgen")
-            .WithArgs("--policies", "8", "--quantity", "250", "--requests", "10000", "--users", "8000")
+            .WithArgs("--duration", "25", "--quantity", "5000", "--requests", "400000", "--users", "320000", "--concurrency", "128")
             .WithReference(api).WaitFor(api)
+            .WaitFor(consumer)
             .WithReference(infrastructure.Kafka)
             .WithBearerTokenSettings(tokenSigningKey)
             .WithExplicitStart()

@@ -147,7 +147,7 @@ public sealed class AppHostModelTests
         loadgen.Annotations.OfType<ExplicitStartupAnnotation>().ShouldHaveSingleItem();
         environment["services__api__http__0"].ShouldBe("{api.bindings.http.url}");
         environment["ConnectionStrings__kafka"].ShouldBe("{kafka.connectionString}");
-        loadgen.Annotations.OfType<WaitAnnotation>().ShouldHaveSingleItem().Resource.Name.ShouldBe("api");
+        loadgen.Annotations.OfType<WaitAnnotation>().Select(wait => wait.Resource.Name).ShouldBe(["api", "consumer"], ignoreOrder: true, "it starts once every consumer replica is ready");
     }
 
     [Fact]
