@@ -14,6 +14,7 @@ public static class CouponApiServices
         builder.AddCouponDatabase();
         builder.AddKafkaProducer<string, byte[]>("kafka", CouponRequestsProducer.Configure);
         builder.Services.AddCouponStartupTasks(builder.Configuration);
+        builder.Services.AddHostedService<PublisherWarmUp>();
 
         builder.Services.AddOptions<CouponApiOptions>().Bind(builder.Configuration.GetSection(CouponApiOptions.SectionName));
         builder.Services.AddSingleton(TimeProvider.System);

@@ -4,8 +4,10 @@ namespace CouponAspire.Consumer.Consuming;
 
 /// <summary>
 /// Ready (healthy) only once the group is stable with this member: it was given its share of a generation — with an
-/// eager assignor the generation's assignment gives every partition of the topic an owner — and it is fetching each of
-/// its partitions (the broker has answered a fetch for it). While it joins, or while a rebalance has taken its
+/// eager assignor the generation's assignment gives every partition of the topic an owner — it is fetching each of its
+/// partitions (the broker has answered a fetch for it), and no rebalance has followed for <see cref="Settle"/>: members
+/// that start together may need a few generations to agree, each of which looks whole to the members it includes for a
+/// moment before the next begins. While it joins, or while a rebalance has taken its
 /// partitions away, it is not ready yet: Degraded, which <c>/health</c> answers 503, a state every start passes through
 /// and logged as such, not as an error. Degraded too while it waits out a transient failure (nothing is skipped, but
 /// nothing is decided either). Unhealthy when the loop stopped or has not come round for a while.
@@ -14,7 +16,11 @@ internal sealed class ConsumerLoopHealth(TimeProvider time) : IHealthCheck
 {
     private static readonly TimeSpan Stalled = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long an assignment must stand before this member says the group is stable.</summary>
+    public static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
+
     private long _lastBeat;
+    private long _assignedAt;
     private volatile GroupState _group = GroupState.Joining;
     private Exception? _retrying;
     private Exception? _failed;
@@ -27,13 +33,17 @@ internal sealed class ConsumerLoopHealth(TimeProvider time) : IHealthCheck
         Rebalancing,
     }
 
-    /// <summary>Whether this member is fetching its share of a stable generation.</summary>
-    public bool Stable => _group == GroupState.Fetching;
+    /// <summary>Whether this member is fetching its share of a generation that has stood for <see cref="Settle"/>.</summary>
+    public bool Stable => _group == GroupState.Fetching && time.GetElapsedTime(Volatile.Read(ref _assignedAt)) >= Settle;
 
     public void Beat() => Volatile.Write(ref _lastBeat, time.GetTimestamp());
 
     /// <summary>The group gave this member its share of a new generation (possibly none of the partitions).</summary>
-    public void Assigned() => _group = GroupState.Assigned;
+    public void Assigned()
+    {
+        Volatile.Write(ref _assignedAt, time.GetTimestamp());
+        _group = GroupState.Assigned;
+    }
 
     /// <summary>The broker has answered a fetch for every partition of the assignment.</summary>
     public void Fetching()
@@ -65,6 +75,7 @@ internal sealed class ConsumerLoopHealth(TimeProvider time) : IHealthCheck
             (_, _, _, GroupState.Joining) => HealthCheckResult.Degraded("Joining the consumer group."),
             (_, _, _, GroupState.Assigned) => HealthCheckResult.Degraded("Assigned partitions; waiting for the first fetch of each."),
             (_, _, _, GroupState.Rebalancing) => HealthCheckResult.Degraded("The consumer group is rebalancing."),
+            _ when !Stable => HealthCheckResult.Degraded("Fetching its share; waiting to see the group settle."),
             _ => HealthCheckResult.Healthy("Consuming its share of a stable group."),
         };
         return Task.FromResult(result);

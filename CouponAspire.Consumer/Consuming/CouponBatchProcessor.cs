@@ -24,6 +24,19 @@ internal sealed partial class CouponBatchProcessor(
     TimeProvider time,
     ILogger<CouponBatchProcessor> logger)
 {
+    /// <summary>Warms the decision path up (<see cref="IIssuanceEngine.WarmUpAsync"/>); a failure is only logged: the first batch will wait it out.</summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await engine.WarmUpAsync(cancellationToken);
+        }
+        catch (Exception e) when (TransientFailures.IsTransient(e))
+        {
+            LogWarmUpFailed(e);
+        }
+    }
+
     public async Task ProcessAsync(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, ConsumerIdentity consumer, CancellationToken cancellationToken)
     {
         var started = time.GetUtcNow();
@@ -162,6 +175,9 @@ internal sealed partial class CouponBatchProcessor(
 
     [LoggerMessage("Decided {Count} request(s), {Issued} issued, {Replayed} replayed, from partition(s) {Partitions} in {ElapsedMilliseconds:F1} ms")]
     private partial void LogBatch(LogLevel level, int count, int issued, int replayed, string partitions, double elapsedMilliseconds);
+
+    [LoggerMessage(LogLevel.Warning, "Could not warm the decision path up; the first batch will be slower")]
+    private partial void LogWarmUpFailed(Exception exception);
 
     [LoggerMessage(LogLevel.Warning, "PostgreSQL refused a batch of {Count}; deciding its requests one by one to set aside the one(s) it refuses")]
     private partial void LogBatchRefused(Exception exception, int count);

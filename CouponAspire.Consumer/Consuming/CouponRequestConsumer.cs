@@ -83,6 +83,8 @@ internal sealed partial class CouponRequestConsumer(
         using var finishing = new CancellationTokenSource();
         using var stopping = stoppingToken.Register(() => finishing.CancelAfter(FinishBatchOnShutdown));
 
+        // Before joining: once the group hands out partitions, the first batch should not pay for cold connections and code.
+        processor.WarmUpAsync(stoppingToken).GetAwaiter().GetResult();
         consumer.Subscribe(CouponTopics.Requests);
         LogStarted(identity.Group, identity.ClientId);
         var failures = 0;

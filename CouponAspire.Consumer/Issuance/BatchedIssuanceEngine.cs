@@ -22,6 +22,15 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
         return await ConflictRetry.RunAsync(ct => DecideOnceAsync(batch, ct), cancellationToken);
     }
 
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        IssuanceRequest[] batch = [WarmUpRequest.Create()];
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await RecordAsync(connection, BatchPlanner.Plan(batch, await ReadStateAsync(connection, batch, cancellationToken)), cancellationToken);
+        await transaction.RollbackAsync(cancellationToken);
+    }
+
     private async Task<IReadOnlyList<IssuanceDecision>> DecideOnceAsync(IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

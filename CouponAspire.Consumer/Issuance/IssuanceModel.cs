@@ -36,4 +36,17 @@ public interface IIssuanceEngine
     /// request, in the same order. Safe to call concurrently with overlapping batches, and again with the same batch.
     /// </summary>
     Task<IReadOnlyList<IssuanceDecision>> DecideAsync(IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs every statement of a decision once, for a request of no policy, in a transaction that is rolled back:
+    /// nothing is written, but the connection, the server's caches and this process's code are ready for the first
+    /// real batch (the first sale after a start would otherwise pay for all of it).
+    /// </summary>
+    Task WarmUpAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The request a warm-up decides: of a policy that cannot exist, never written.</summary>
+internal static class WarmUpRequest
+{
+    public static IssuanceRequest Create() => new("warm-up", PolicyId: 0, UserId: 0, Partition: 0, Offset: 0, DateTimeOffset.UtcNow);
 }

@@ -24,7 +24,9 @@ internal sealed class PerMessageIssuanceEngine(NpgsqlDataSource dataSource, Time
         return decisions;
     }
 
-    private async Task<IssuanceDecision> DecideOneAsync(IssuanceRequest request, CancellationToken cancellationToken)
+    public Task WarmUpAsync(CancellationToken cancellationToken) => DecideOneAsync(WarmUpRequest.Create(), cancellationToken, rollBack: true);
+
+    private async Task<IssuanceDecision> DecideOneAsync(IssuanceRequest request, CancellationToken cancellationToken, bool rollBack = false)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -53,7 +55,15 @@ internal sealed class PerMessageIssuanceEngine(NpgsqlDataSource dataSource, Time
             request.Offset,
             request.RequestedAt,
             timeProvider.GetUtcNow());
-        await transaction.CommitAsync(cancellationToken);
+        if (rollBack)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+        }
+        else
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
         return new IssuanceDecision(request.RequestId, outcome, couponId, Replayed: false);
     }
 

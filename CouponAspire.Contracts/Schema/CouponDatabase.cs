@@ -34,8 +34,15 @@ public static class CouponDatabase
                 dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
             }
 
+            // A prepared statement's generic plan, made while the tables are empty (a fresh database, the first sale),
+            // reads them whole; it is kept until the next ANALYZE, a minute or more away, while every batch of the sale
+            // scans tables that grow by thousands of rows a second. Planned for its parameters every time instead, the
+            // same statements use the indexes from the first row on, for a few dozen microseconds of planning.
+            dataSource.ConnectionStringBuilder.Options = string.Join(' ', new[] { dataSource.ConnectionStringBuilder.Options, "-c plan_cache_mode=force_custom_plan" }
+                .Where(option => !string.IsNullOrWhiteSpace(option)));
+
             // Statements are traced as part of the traced work that runs them (a request, a batch). Background loops (the
-            // sold-out gate's refresh, the receipts writer, migrations) and untraced requests (health probes) would
+            // sold-out gate's refresh, migrations) and untraced requests (health probes) would
             // otherwise fill the dashboard with a trace per query.
             dataSource.ConfigureTracing(tracing => tracing
                 .ConfigureCommandFilter(_ => Activity.Current is { Recorded: true })

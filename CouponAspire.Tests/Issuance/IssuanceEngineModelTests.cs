@@ -114,6 +114,23 @@ public sealed class IssuanceEngineModelTests(PostgresFixture postgres)
             "SELECT count(*) FROM request_outcomes o JOIN coupons c ON c.request_id = o.request_id WHERE o.outcome <> 'Issued'")).ShouldBe(0);
     }
 
+    [Theory]
+    [MemberData(nameof(Strategies))]
+    public async Task Warming_up_runs_the_decision_and_leaves_nothing_behind(IssuanceStrategy strategy)
+    {
+        await using var database = await postgres.CreateDatabaseAsync();
+        var (policy, engine) = await PolicyAndEngineAsync(database, strategy, totalQuantity: 3);
+
+        await engine.WarmUpAsync(TestContext.Current.CancellationToken);
+        await engine.WarmUpAsync(TestContext.Current.CancellationToken);
+
+        (await database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes")).ShouldBe(0);
+        (await database.ScalarAsync<long>("SELECT count(*) FROM coupons")).ShouldBe(0);
+        (await database.ScalarAsync<int>("SELECT issued_count FROM coupon_policies WHERE id = $1", policy.Id)).ShouldBe(0);
+        (await engine.DecideAsync([new IssuanceRequest("after", policy.Id, 1, 0, 0, DateTimeOffset.UtcNow)], TestContext.Current.CancellationToken))
+            .ShouldHaveSingleItem().Outcome.ShouldBe(IssuanceOutcome.Issued, "a warmed-up engine decides as before");
+    }
+
     private static async Task<(CouponPolicy Policy, IIssuanceEngine Engine)> PolicyAndEngineAsync(TestDatabase database, IssuanceStrategy strategy, int totalQuantity) =>
         (await database.CreatePolicyAsync(totalQuantity), IssuanceEngineRegistration.Create(strategy, database.DataSource, TimeProvider.System));
 }
