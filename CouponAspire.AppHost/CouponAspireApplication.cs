@@ -70,7 +70,7 @@ public static class CouponAspireApplication
                 }
             })
             .WithReplicas(consumerReplicas)
-            .WithHttpHealthCheck("/health");
+            .WithHttpHealthCheckOfEveryReplica("/health");
 
         // A demo tool, started from the dashboard and never deployed: a stampede of 25 s at full speed on a policy per
         // partition (so that every replica has work), a crowd five times the coupons, some clicking twice; then the

@@ -20,6 +20,16 @@ public sealed record DashboardSpan(
     public const int Consumer = 5;
 }
 
+/// <summary>A structured log record as the Aspire dashboard stores it.</summary>
+public sealed record DashboardLog(string Service, string? Instance, string Category, int SeverityNumber, string Severity, string Message)
+{
+    /// <summary>OpenTelemetry's severity numbers: 13–16 warnings, 17–20 errors, 21–24 fatal.</summary>
+    public const int Warning = 13;
+    public const int Error = 17;
+
+    public override string ToString() => $"{Service} {Instance} [{Severity}] {Category}: {Message}";
+}
+
 /// <summary>
 /// Reads back what the services sent to the dashboard's OTLP endpoint, through the dashboard's telemetry API: the browser
 /// token of its login address is exchanged for the API key, as the dashboard's own tools do.
@@ -49,6 +59,33 @@ public sealed class DashboardTelemetry(HttpClient http) : IDisposable
         response.EnsureSuccessStatusCode();
         var document = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
         return [.. Spans(document.GetProperty("data"))];
+    }
+
+    /// <summary>Every structured log record the dashboard holds now, of every resource.</summary>
+    public async Task<List<DashboardLog>> LogsAsync(CancellationToken cancellationToken)
+    {
+        var document = await http.GetFromJsonAsync<JsonElement>("/api/telemetry/logs", cancellationToken);
+        List<DashboardLog> logs = [];
+        foreach (var resource in document.GetProperty("data").GetProperty("resourceLogs").EnumerateArray())
+        {
+            var resourceAttributes = Attributes(resource.GetProperty("resource"));
+            foreach (var scope in resource.GetProperty("scopeLogs").EnumerateArray())
+            {
+                var category = scope.GetProperty("scope").GetProperty("name").GetString()!;
+                foreach (var record in scope.GetProperty("logRecords").EnumerateArray())
+                {
+                    logs.Add(new DashboardLog(
+                        resourceAttributes.GetValueOrDefault("service.name", ""),
+                        resourceAttributes.GetValueOrDefault("service.instance.id"),
+                        category,
+                        record.TryGetProperty("severityNumber", out var number) ? number.GetInt32() : 0,
+                        record.TryGetProperty("severityText", out var text) ? text.GetString() ?? "" : "",
+                        record.TryGetProperty("body", out var body) ? body.EnumerateObject().First().Value.ToString() : ""));
+                }
+            }
+        }
+
+        return logs;
     }
 
     private static IEnumerable<DashboardSpan> Spans(JsonElement data)

@@ -249,6 +249,34 @@ public sealed class RunningSystemTests(RunningAppHost system)
         }
     }
 
+    [Fact]
+    public async Task A_clean_start_and_a_held_sale_leave_no_error_in_the_dashboards_logs()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        long[] policies = [await system.CreatePolicyAsync(80), await system.CreatePolicyAsync(30)];
+        var sale = await FlashSale.RunAsync(system.TryRequestAsync, policies, count: 800, users: 400, concurrency: 16, seed: 33);
+        await Invariants.AssertAllHoldAsync(system.Database, system.KafkaBootstrapServers, policies, sale.Accepted, Patience);
+        using var dashboard = await DashboardTelemetry.ConnectAsync((await system.App.GetDashboardUrlAsync(cancellationToken))!, cancellationToken);
+
+        // The dashboard has the logs of the start: every consumer replica passed through joining the group, a state logged
+        // as a warning (its health check Degraded), and the API's publisher said it was ready.
+        List<DashboardLog> logs = [];
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                logs = await dashboard.LogsAsync(cancellationToken);
+                return logs.Where(l => l.Service == "consumer" && l.SeverityNumber is >= DashboardLog.Warning and < DashboardLog.Error && l.Message.Contains("consume-loop", StringComparison.Ordinal))
+                        .Select(l => l.Instance).Distinct().Count() == RunningAppHost.ConsumerReplicas
+                    && logs.Any(l => l.Service == "api" && l.Message.StartsWith("Publisher ready", StringComparison.Ordinal));
+            },
+            "the start's logs of every consumer replica and of the API in the dashboard",
+            Patience,
+            () => Task.FromResult($"{logs.Count} records; warnings and worse:{Environment.NewLine}" + string.Join(Environment.NewLine, logs.Where(l => l.SeverityNumber >= DashboardLog.Warning).Take(20))
+                + $"{Environment.NewLine}records by service and instance: " + string.Join(", ", logs.GroupBy(l => (l.Service, l.Instance)).Select(g => $"{g.Key} {g.Count()}"))));
+
+        logs.Where(l => l.SeverityNumber >= DashboardLog.Error).ShouldBeEmpty();
+    }
+
     private Task<long> DecidedAsync(long[] policies) =>
         system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE policy_id = ANY($1)", policies);
 
