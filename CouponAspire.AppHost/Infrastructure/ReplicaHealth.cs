@@ -21,7 +21,8 @@ internal static class ReplicaHealth
         var key = $"{project.Resource.Name}_every_replica_{path}_check";
         var services = project.ApplicationBuilder.Services;
         services.TryAddSingleton<ReplicaSnapshots>();
-        services.AddHttpClient(nameof(ReplicaHealth), client => client.Timeout = TimeSpan.FromSeconds(5));
+        // Probes every few seconds per replica: their outcome is the health report, not a log line each.
+        services.AddHttpClient(nameof(ReplicaHealth), client => client.Timeout = TimeSpan.FromSeconds(5)).RemoveAllLoggers();
         services.AddHealthChecks().Add(new HealthCheckRegistration(
             key,
             provider => new EveryReplicaHealthCheck(

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using Confluent.Kafka;
 using CouponAspire.Consumer.Issuance;
+using CouponAspire.Contracts;
 using CouponAspire.Contracts.Events;
 using CouponAspire.Contracts.Schema;
 using CouponAspire.ServiceDefaults.Kafka;
@@ -29,6 +31,19 @@ internal sealed partial class CouponBatchProcessor(
     {
         try
         {
+            // Reading a message: the JSON of the event, its trace context. Cold, that is most of the first batch's time.
+            var sample = new CouponRequested(WarmUpRequest.RequestId, 1, 1, time.GetUtcNow());
+            var headers = new Headers { { "traceparent", Encoding.UTF8.GetBytes($"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-00") } };
+            var message = new ConsumeResult<byte[]?, byte[]?>
+            {
+                Message = new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes(CouponRequestedCodec.KeyFor(sample.PolicyId)), Value = CouponRequestedCodec.Serialize(sample), Headers = headers },
+                TopicPartitionOffset = new TopicPartitionOffset(CouponTopics.Requests, 0, 0),
+            };
+            if (!TryRead(message, out _, out var error))
+            {
+                throw new InvalidOperationException($"The warm-up message does not read: {error}");
+            }
+
             await engine.WarmUpAsync(cancellationToken);
         }
         catch (Exception e) when (TransientFailures.IsTransient(e))
@@ -43,13 +58,9 @@ internal sealed partial class CouponBatchProcessor(
         var readable = new List<Readable>(batch.Count);
         foreach (var message in batch)
         {
-            var key = message.Message.Key is { } keyBytes ? Encoding.UTF8.GetString(keyBytes) : null;
-            if (CouponRequestedCodec.TryDecode(key, message.Message.Value ?? [], out var request, out var error))
+            if (TryRead(message, out var read, out var error))
             {
-                readable.Add(new Readable(
-                    message,
-                    new IssuanceRequest(request.RequestId, request.PolicyId, request.UserId, message.Partition.Value, message.Offset.Value, request.RequestedAt),
-                    KafkaTracing.ExtractContext(message.Message.Headers)));
+                readable.Add(read);
             }
             else
             {
@@ -160,6 +171,22 @@ internal sealed partial class CouponBatchProcessor(
         {
             LogBatch(level, readable.Count, issued, replayed, string.Join(',', readable.Select(r => r.Request.Partition).Distinct()), (decidedAt - started).TotalMilliseconds);
         }
+    }
+
+    private static bool TryRead(ConsumeResult<byte[]?, byte[]?> message, out Readable readable, [NotNullWhen(false)] out string? error)
+    {
+        var key = message.Message.Key is { } keyBytes ? Encoding.UTF8.GetString(keyBytes) : null;
+        if (!CouponRequestedCodec.TryDecode(key, message.Message.Value ?? [], out var request, out error))
+        {
+            readable = default;
+            return false;
+        }
+
+        readable = new Readable(
+            message,
+            new IssuanceRequest(request.RequestId, request.PolicyId, request.UserId, message.Partition.Value, message.Offset.Value, request.RequestedAt),
+            KafkaTracing.ExtractContext(message.Message.Headers));
+        return true;
     }
 
     private static void TagDecision(Activity? span, IssuanceRequest request, IssuanceDecision decision) =>

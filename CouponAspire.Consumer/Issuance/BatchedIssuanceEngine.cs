@@ -22,16 +22,10 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
         return await ConflictRetry.RunAsync(ct => DecideOnceAsync(batch, ct), cancellationToken);
     }
 
-    public async Task WarmUpAsync(CancellationToken cancellationToken)
-    {
-        IssuanceRequest[] batch = [WarmUpRequest.Create()];
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await RecordAsync(connection, BatchPlanner.Plan(batch, await ReadStateAsync(connection, batch, cancellationToken)), cancellationToken);
-        await transaction.RollbackAsync(cancellationToken);
-    }
+    public Task WarmUpAsync(CancellationToken cancellationToken) =>
+        ConflictRetry.RunAsync(ct => DecideOnceAsync([WarmUpRequest.Create()], ct, rollBack: true), cancellationToken);
 
-    private async Task<IReadOnlyList<IssuanceDecision>> DecideOnceAsync(IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<IssuanceDecision>> DecideOnceAsync(IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken, bool rollBack = false)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -39,7 +33,14 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
         var state = await ReadStateAsync(connection, batch, cancellationToken);
         var plan = BatchPlanner.Plan(batch, state);
         var couponIds = await RecordAsync(connection, plan, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        if (rollBack)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+        }
+        else
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
 
         var decisions = new IssuanceDecision[plan.Count];
         for (var i = 0; i < plan.Count; i++)

@@ -48,5 +48,7 @@ public interface IIssuanceEngine
 /// <summary>The request a warm-up decides: of a policy that cannot exist, never written.</summary>
 internal static class WarmUpRequest
 {
-    public static IssuanceRequest Create() => new("warm-up", PolicyId: 0, UserId: 0, Partition: 0, Offset: 0, DateTimeOffset.UtcNow);
+    public const string RequestId = "warm-up";
+
+    public static IssuanceRequest Create() => new(RequestId, PolicyId: 0, UserId: 0, Partition: 0, Offset: 0, DateTimeOffset.UtcNow);
 }

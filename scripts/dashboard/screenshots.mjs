@@ -76,4 +76,20 @@ await shot('consumer-lag');
 await open(metrics('CouponAspire.Issuance', 'coupon.decisions'), 'coupon.decisions');
 await shot('decisions');
 
+// 4. Parallelism: one consumer replica stopped from its row; its partitions move to the others, which the gauge of the
+// partitions each replica holds shows within seconds (one series a partition).
+const replicas = (await telemetry('/resources')).filter(r => r.name === 'consumer').map(r => r.displayName).sort();
+const [stopped, watched] = replicas;
+await open('/', stopped);
+await page.getByRole('row', { name: new RegExp(stopped) }).getByRole('button', { name: /Stop/ }).click();
+const held = async () => {
+  const logs = JSON.stringify(await telemetry('/logs'));
+  return [...logs.matchAll(/Assigned partition\(s\) ([0-9,]+)/g)].map(m => m[1].split(',').length);
+};
+await until(async () => (await held()).some(count => count > 12 / replicas.length), 'a replica given the stopped one\'s partitions');
+await new Promise(resolve => setTimeout(resolve, 8000)); // the gauge's next exports
+await open(`/metrics/resource/${watched}?meter=CouponAspire.Kafka&instrument=messaging.kafka.consumer.assigned_partitions&duration=5&view=Table`,
+  'messaging.kafka.consumer.assigned_partitions');
+await shot('partitions');
+
 await browser.close();
