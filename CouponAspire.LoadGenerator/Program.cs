@@ -11,7 +11,7 @@ var quantity = new Option<int>("--quantity") { Description = "Coupons per policy
 var requests = new Option<int>("--requests") { Description = "Issue requests in all (with --duration: at most).", DefaultValueFactory = _ => 20_000 };
 var users = new Option<int>("--users") { Description = "Distinct users; each asks at least once, a fifth of them again. As many as --requests: a fresh user per request.", DefaultValueFactory = _ => 10_000 };
 var duration = new Option<double?>("--duration") { Description = "Send for this many seconds at full speed (or until --requests are sent)." };
-var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight at full speed.", DefaultValueFactory = _ => 128 };
+var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight at full speed (its workers: on a busy machine each request spends a while in this process too, so it takes more workers than a native client's connections to keep as many at the API).", DefaultValueFactory = _ => 256 };
 var ramp = new Option<double>("--ramp-seconds") { Description = "Time over which concurrency grows linearly to its target.", DefaultValueFactory = _ => 1 };
 var pollConcurrency = new Option<int>("--poll-concurrency") { Description = "Outcome reads in flight.", DefaultValueFactory = _ => 32 };
 var decisionTimeout = new Option<double>("--decision-timeout-seconds") { Description = "Longest an accepted request may wait for its decision.", DefaultValueFactory = _ => 60 };

@@ -30,7 +30,7 @@ public static class CouponRequestsApi
         return requests;
     }
 
-    internal static async Task<Results<Accepted<CouponRequestAccepted>, ValidationProblem, ProblemHttpResult>> RequestCouponAsync(
+    internal static async Task<Results<SizedAccepted<CouponRequestAccepted>, ValidationProblem, ProblemHttpResult>> RequestCouponAsync(
         string policyId, IssueCouponRequest body, ClaimsPrincipal caller, CouponRequestAdmission admission, ApiMetrics metrics, CancellationToken cancellationToken)
     {
         if (!ApiValidation.TryParseId(policyId, out var id))
@@ -93,8 +93,8 @@ public static class CouponRequestsApi
         };
     }
 
-    private static Accepted<CouponRequestAccepted> Accepted(string requestId, string status) =>
-        TypedResults.Accepted($"/api/coupon-requests/{requestId}", new CouponRequestAccepted(requestId, status));
+    private static SizedAccepted<CouponRequestAccepted> Accepted(string requestId, string status) =>
+        new($"/api/coupon-requests/{requestId}", new CouponRequestAccepted(requestId, status));
 
     private static ProblemHttpResult Conflict(IssuanceOutcome reason, string title, string detail) => TypedResults.Problem(
         statusCode: StatusCodes.Status409Conflict,
