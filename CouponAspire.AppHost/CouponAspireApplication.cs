@@ -76,7 +76,7 @@ public static class CouponAspireApplication
         // partition (so that every replica has work), a crowd five times the coupons, some clicking twice; then the
         // verdict, order against the log included. Well within what the mock cluster keeps of a partition (5 MB).
         builder.AddProject<Projects.CouponAspire_LoadGenerator>("loadgen")
-            .WithArgs("--duration", "25", "--quantity", "3000", "--requests", "400000", "--users", "320000", "--concurrency", "256")
+            .WithArgs("--duration", "25", "--quantity", "1500", "--requests", "400000", "--users", "320000", "--concurrency", "256")
             .WithReference(api).WaitFor(api)
             .WaitFor(consumer)
             .WithReference(infrastructure.Kafka)
