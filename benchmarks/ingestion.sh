@@ -4,7 +4,8 @@
 #   bare          Kestrel reads the body and answers 202 (no work);
 #   produce-only  the same after publishing one request with the API's producer settings (acks=all, idempotent) to the
 #                 AppHost's Kafka and awaiting the acknowledgement;
-#   api           the API's real endpoint: JWT, validation, the sold-out gate, the receipt, the publish, telemetry on.
+#   api           the API's real endpoint: JWT, the per-user rate limit, validation, the sold-out gate, the signed id,
+#                 the publish, telemetry on.
 # Prints each round, then the medians and the ratios api/produce-only and api/bare last.
 # Needs wrk (apt-get install wrk) and the PostgreSQL binaries.
 #
