@@ -45,7 +45,8 @@ public static class CouponAspireApplication
             .WithBearerTokenSettings(tokenSigningKey)
             .WithEnvironment("CouponApi__RequestIds__Key", requestIdKey)
             .WithExternalHttpEndpoints()
-            .WithHttpHealthCheck("/health");
+            .WithHttpHealthCheck("/health")
+            .WithOwnSchedulingSession(builder.Configuration.GetValue("ApiNice", 3));
         if (builder.ExecutionContext.IsRunMode)
         {
             // Clients reach the one API process directly: the orchestrator's proxy in front of it costs a copy of every
@@ -70,7 +71,8 @@ public static class CouponAspireApplication
                 }
             })
             .WithReplicas(consumerReplicas)
-            .WithHttpHealthCheckOfEveryReplica("/health");
+            .WithHttpHealthCheckOfEveryReplica("/health")
+            .WithOwnSchedulingSession();
 
         // A demo tool, started from the dashboard and never deployed: a stampede of 25 s at full speed on a policy per
         // partition (so that every replica has work), a crowd five times the coupons, some clicking twice; then the
@@ -81,6 +83,7 @@ public static class CouponAspireApplication
             .WaitFor(consumer)
             .WithReference(infrastructure.Kafka)
             .WithBearerTokenSettings(tokenSigningKey)
+            .WithOwnSchedulingSession()
             .WithExplicitStart()
             .ExcludeFromManifest();
 

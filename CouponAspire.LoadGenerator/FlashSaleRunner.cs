@@ -143,7 +143,7 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
         try
         {
             var recording = await new IssueRequestSender(http, plan, requestUris, tokens, counters)
-                .RunAsync(settings.Concurrency, settings.Ramp, settings.Duration, cancellationToken);
+                .RunAsync(settings.Concurrency, settings.Ramp, settings.Duration, settings.Rate, cancellationToken);
 
             // Accepted requests, and 503s that may have been published after all: the latter are read, never waited for.
             var polled = Enumerable.Range(0, recording.Sent).Where(i => recording.RequestIds[i] is not null).ToArray();

@@ -3,6 +3,7 @@ namespace CouponAspire.LoadGenerator;
 /// <summary>The shape of the sale and how hard to drive it.</summary>
 /// <param name="Policies">Policies on sale; null: one per partition of <c>coupon-events</c>.</param>
 /// <param name="Duration">Send for this long at most; null: until every request of the plan is sent.</param>
+/// <param name="Rate">Requests a second at most, paced evenly; null: as fast as the workers go.</param>
 /// <param name="CheckOrdering">Judge each policy's order against <c>coupon-events</c>.</param>
 internal sealed record FlashSaleSettings(
     int? Policies,
@@ -10,6 +11,7 @@ internal sealed record FlashSaleSettings(
     int Requests,
     int Users,
     TimeSpan? Duration,
+    double? Rate,
     int Concurrency,
     TimeSpan Ramp,
     int PollConcurrency,

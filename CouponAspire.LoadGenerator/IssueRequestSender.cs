@@ -20,9 +20,14 @@ internal sealed class IssueRequestSender(HttpClient http, SalePlan plan, Uri[] r
 
     private long _deadline = long.MaxValue;
 
+    /// <summary>Stopwatch ticks between one request and the next at the asked rate; 0: as fast as the workers go.</summary>
+    private double _interval;
+
     /// <param name="duration">Stop taking new requests after this long; null: when the plan is sent.</param>
-    public async Task<SaleRecording> RunAsync(int concurrency, TimeSpan ramp, TimeSpan? duration, CancellationToken cancellationToken)
+    /// <param name="rate">Requests a second at most, paced evenly (request i not before i / rate seconds); null: full speed.</param>
+    public async Task<SaleRecording> RunAsync(int concurrency, TimeSpan ramp, TimeSpan? duration, double? rate, CancellationToken cancellationToken)
     {
+        _interval = rate is > 0 ? Stopwatch.Frequency / rate.Value : 0;
         counters.StartPhase("sending");
         var processorTime = Process.GetCurrentProcess().TotalProcessorTime;
         _recording.StartedAt = DateTimeOffset.UtcNow;
@@ -60,6 +65,11 @@ internal sealed class IssueRequestSender(HttpClient http, SalePlan plan, Uri[] r
         int index;
         while (Stopwatch.GetTimestamp() < _deadline && (index = Interlocked.Increment(ref _next)) < plan.Requests)
         {
+            if (_interval > 0 && _recording.StartTimestamp + (long)(index * _interval) - Stopwatch.GetTimestamp() is var early and > 0)
+            {
+                await Task.Delay(Stopwatch.GetElapsedTime(0, early), cancellationToken);
+            }
+
             await SendAsync(index, buffer, cancellationToken);
         }
     }

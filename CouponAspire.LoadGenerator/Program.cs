@@ -1,5 +1,9 @@
 using System.CommandLine;
+using CouponAspire.Contracts.Hosting;
 using CouponAspire.LoadGenerator;
+using Microsoft.Extensions.Configuration;
+
+SchedulingSession.StartOwnIfAsked(new ConfigurationBuilder().AddEnvironmentVariables().Build());
 
 var api = new Option<string?>("--api") { Description = "Base address of the API. Else configuration services:api:http:0 (set by the AppHost), else .couponaspire/api-url." };
 var kafka = new Option<string?>("--kafka") { Description = "Kafka's bootstrap servers, to judge each policy's order against coupon-events. Else configuration ConnectionStrings:kafka (set by the AppHost), else .couponaspire/kafka." };
@@ -11,6 +15,7 @@ var quantity = new Option<int>("--quantity") { Description = "Coupons per policy
 var requests = new Option<int>("--requests") { Description = "Issue requests in all (with --duration: at most).", DefaultValueFactory = _ => 20_000 };
 var users = new Option<int>("--users") { Description = "Distinct users; each asks at least once, a fifth of them again. As many as --requests: a fresh user per request.", DefaultValueFactory = _ => 10_000 };
 var duration = new Option<double?>("--duration") { Description = "Send for this many seconds at full speed (or until --requests are sent)." };
+var rate = new Option<double?>("--rate") { Description = "Requests a second at most, paced evenly (a steady load rather than a stampede). Default: as fast as the workers go." };
 var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight at full speed (its workers: on a busy machine each request spends a while in this process too, so it takes more workers than a native client's connections to keep as many at the API).", DefaultValueFactory = _ => 256 };
 var ramp = new Option<double>("--ramp-seconds") { Description = "Time over which concurrency grows linearly to its target.", DefaultValueFactory = _ => 1 };
 var pollConcurrency = new Option<int>("--poll-concurrency") { Description = "Outcome reads in flight.", DefaultValueFactory = _ => 32 };
@@ -28,11 +33,12 @@ foreach (var positive in new[] { quantity, requests, users, concurrency, pollCon
 
 policies.Validators.Add(result => { if (result.GetValueOrDefault<int?>() is < 1) { result.AddError("--policies must be at least 1."); } });
 duration.Validators.Add(result => { if (result.GetValueOrDefault<double?>() is <= 0) { result.AddError("--duration must be positive."); } });
+rate.Validators.Add(result => { if (result.GetValueOrDefault<double?>() is <= 0) { result.AddError("--rate must be positive."); } });
 
 var root = new RootCommand(
     "Drives a running CouponAspire API with a flash sale, then judges it: every invariant a client can see, and each policy's order against coupon-events. Exit code 0: it held; 1: something broke; 2: could not run.")
 {
-    api, kafka, signingKey, issuer, audience, policies, quantity, requests, users, duration, concurrency, ramp, pollConcurrency, decisionTimeout, firstUserId, seed, reportJson, plain,
+    api, kafka, signingKey, issuer, audience, policies, quantity, requests, users, duration, rate, concurrency, ramp, pollConcurrency, decisionTimeout, firstUserId, seed, reportJson, plain,
     noOrdering, quick,
 };
 root.SetAction((result, cancellationToken) =>
@@ -45,6 +51,7 @@ root.SetAction((result, cancellationToken) =>
         Pick(requests, 500),
         Pick(users, 300),
         result.GetValue(duration) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+        result.GetValue(rate),
         Pick(concurrency, 16),
         TimeSpan.FromSeconds(Pick(ramp, 0.25)),
         result.GetValue(pollConcurrency),

@@ -1,3 +1,4 @@
+using CouponAspire.Contracts.Hosting;
 using CouponAspire.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -25,6 +26,7 @@ public static class Extensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        SchedulingSession.StartOwnIfAsked(builder.Configuration);
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
 

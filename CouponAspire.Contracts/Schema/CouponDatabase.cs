@@ -34,11 +34,14 @@ public static class CouponDatabase
                 dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
             }
 
-            // A prepared statement's generic plan, made while the tables are empty (a fresh database, the first sale),
-            // reads them whole; it is kept until the next ANALYZE, a minute or more away, while every batch of the sale
-            // scans tables that grow by thousands of rows a second. Planned for its parameters every time instead, the
-            // same statements use the indexes from the first row on, for a few dozen microseconds of planning.
-            dataSource.ConnectionStringBuilder.Options = string.Join(' ', new[] { dataSource.ConnectionStringBuilder.Options, "-c plan_cache_mode=force_custom_plan" }
+            // Every statement of both services finds its rows by key. A prepared statement's generic plan is made once,
+            // after five executions — on a fresh database while the tables are nearly empty, where reading a table whole
+            // looks cheapest — and kept until the next ANALYZE, a minute or more away, while the first sale's batches
+            // scan tables that grow by thousands of rows a second. With sequential scans priced out the generic plans
+            // use the indexes from the first row on, and nothing is planned again per execution (planning every
+            // statement for its parameters, plan_cache_mode=force_custom_plan, cost the consumer a third of its
+            // decisions a second: benchmarks/RESULTS.md). A statement with no index to use still scans.
+            dataSource.ConnectionStringBuilder.Options = string.Join(' ', new[] { dataSource.ConnectionStringBuilder.Options, "-c enable_seqscan=off" }
                 .Where(option => !string.IsNullOrWhiteSpace(option)));
 
             // Statements are traced as part of the traced work that runs them (a request, a batch). Background loops (the

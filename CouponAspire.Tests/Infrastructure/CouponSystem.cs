@@ -143,7 +143,17 @@ public sealed class CouponSystem : IAsyncDisposable
     /// <see cref="Log"/> under <paramref name="name"/>.
     /// </summary>
     /// <param name="settings">Settings of this process alone, over the system's.</param>
-    public ServiceProcess StartConsumerProcess(string name, IReadOnlyDictionary<string, string?>? settings = null)
+    public ServiceProcess StartConsumerProcess(string name, IReadOnlyDictionary<string, string?>? settings = null) =>
+        StartServiceProcess(name, "CouponAspire.Consumer.dll", "http://127.0.0.1:0", settings);
+
+    /// <summary>
+    /// Starts the API as a process of its own (the built CouponAspire.Api.dll) on <paramref name="port"/>, configured like
+    /// the in-process one: it can be killed outright with requests in flight. Its output goes to <see cref="Log"/>.
+    /// </summary>
+    public ServiceProcess StartApiProcess(string name, int port) =>
+        StartServiceProcess(name, "CouponAspire.Api.dll", $"http://127.0.0.1:{port}", null);
+
+    private ServiceProcess StartServiceProcess(string name, string assembly, string urls, IReadOnlyDictionary<string, string?>? settings)
     {
         var environment = new Dictionary<string, string?>(_settings);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
@@ -151,10 +161,10 @@ public sealed class CouponSystem : IAsyncDisposable
             environment[key] = value;
         }
 
-        environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        environment["ASPNETCORE_URLS"] = urls;
         environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         var output = _output;
-        return ServiceProcess.Start(name, Path.Combine(AppContext.BaseDirectory, "CouponAspire.Consumer.dll"), environment, line =>
+        return ServiceProcess.Start(name, Path.Combine(AppContext.BaseDirectory, assembly), environment, line =>
         {
             Log.Add(name, line);
             if (line.Contains("warn", StringComparison.Ordinal) || line.Contains("fail", StringComparison.Ordinal) || line.Contains("crit", StringComparison.Ordinal))
