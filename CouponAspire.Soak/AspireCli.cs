@@ -12,13 +12,15 @@ internal sealed class AspireCli(string executable, string workingDirectory)
     /// <summary>The names of a project's replicas (<c>consumer-abcd1234</c>), or the project's own name when it has one.</summary>
     public async Task<List<string>> ReplicasAsync(string displayName, CancellationToken cancellationToken)
     {
-        var (exit, output) = await RunAsync(cancellationToken, "describe", "--format", "Json");
+        var (exit, output, errors) = await RunAsync(cancellationToken, "describe", "--format", "Json");
         if (exit != 0)
         {
-            throw new InvalidOperationException($"aspire describe failed ({exit}): {output}");
+            throw new InvalidOperationException($"aspire describe failed ({exit}): {output}{errors}");
         }
 
-        using var json = JsonDocument.Parse(output[output.IndexOf('{', StringComparison.Ordinal)..]);
+        // The JSON document, and nothing after it (the CLI may write its status lines to the same stream).
+        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(output[output.IndexOf('{', StringComparison.Ordinal)..]), new JsonReaderOptions { AllowTrailingCommas = true });
+        using var json = JsonDocument.ParseValue(ref reader);
         var names = new List<string>();
         foreach (var resource in Resources(json.RootElement))
         {
@@ -36,10 +38,10 @@ internal sealed class AspireCli(string executable, string workingDirectory)
     /// <summary>Runs a resource's command (<c>stop</c>, <c>start</c>, <c>restart</c>) and waits for it to complete.</summary>
     public async Task CommandAsync(string resource, string command, CancellationToken cancellationToken)
     {
-        var (exit, output) = await RunAsync(cancellationToken, "resource", resource, command);
+        var (exit, output, errors) = await RunAsync(cancellationToken, "resource", resource, command);
         if (exit != 0)
         {
-            throw new InvalidOperationException($"aspire resource {resource} {command} failed ({exit}): {output.Trim()}");
+            throw new InvalidOperationException($"aspire resource {resource} {command} failed ({exit}): {(output + errors).Trim()}");
         }
     }
 
@@ -75,7 +77,7 @@ internal sealed class AspireCli(string executable, string workingDirectory)
         }
     }
 
-    private async Task<(int ExitCode, string Output)> RunAsync(CancellationToken cancellationToken, params string[] arguments)
+    private async Task<(int ExitCode, string Output, string Errors)> RunAsync(CancellationToken cancellationToken, params string[] arguments)
     {
         var start = new ProcessStartInfo(executable)
         {
@@ -95,6 +97,6 @@ internal sealed class AspireCli(string executable, string workingDirectory)
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromMinutes(2));
         await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
+        return (process.ExitCode, await stdout, await stderr);
     }
 }

@@ -15,7 +15,7 @@ internal sealed class RuntimeCounters(TimeSpan interval) : IDisposable
     private readonly ConcurrentDictionary<int, Session> _sessions = new();
 
     /// <summary>Opens a session on every process not watched yet.</summary>
-    public void Watch(IEnumerable<ServiceProcess> processes)
+    public void Watch(IEnumerable<SystemProcess> processes)
     {
         foreach (var process in processes)
         {

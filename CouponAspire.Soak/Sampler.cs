@@ -31,18 +31,18 @@ internal sealed class Sampler(string database, string kafka) : IDisposable
         await using var dataSource = NpgsqlDataSource.Create(database);
         using var timer = new PeriodicTimer(Interval);
         var from = DateTimeOffset.UtcNow;
-        _counters.Watch(ServiceProcesses.Find());
+        _counters.Watch(SystemProcesses.Find());
         while (await NextTickAsync(timer, cancellationToken))
         {
             var to = DateTimeOffset.UtcNow;
-            var processes = ServiceProcesses.Find();
+            var processes = SystemProcesses.Find();
             _counters.Watch(processes);
             try
             {
                 var (decided, p99) = await DecisionsAsync(dataSource, from, to, cancellationToken);
                 var lag = await LagAsync();
                 var memory = processes
-                    .Select(p => (p, ServiceProcesses.WorkingSet(p.Pid)))
+                    .Select(p => (p, SystemProcesses.WorkingSet(p.Pid)))
                     .Where(m => m.Item2 is not null)
                     .Select(m => new ProcessMemory(m.p.Label, m.p.Service, m.Item2!.Value, _counters.GcHeap(m.p.Pid)))
                     .ToList();
@@ -97,7 +97,8 @@ internal sealed class Sampler(string database, string kafka) : IDisposable
     private async Task<long> LagAsync()
     {
         var ends = CouponEventsLog.Ends(kafka);
-        var committed = await _admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(CouponTopics.ConsumerGroup, null)]);
+        var committed = await _admin.ListConsumerGroupOffsetsAsync(
+            [new ConsumerGroupTopicPartitions(CouponTopics.ConsumerGroup, [.. ends.Keys.Select(p => new TopicPartition(CouponTopics.Requests, p))])]);
         var lag = 0L;
         foreach (var (partition, end) in ends)
         {

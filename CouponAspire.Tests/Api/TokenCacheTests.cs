@@ -42,4 +42,44 @@ public sealed class TokenCacheTests
         forgedSecond.IsValid.ShouldBeFalse();
         forgedSecond.ShouldNotBeSameAs(forgedFirst, "a rejected token is checked again");
     }
+
+    [Fact]
+    public async Task A_million_distinct_users_tokens_leave_no_more_than_the_capacity_remembered()
+    {
+        var tokens = new DevelopmentTokens(DevelopmentTokens.NewSigningKey());
+        var minter = tokens.UserMinter();
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = tokens.Issuer,
+            ValidAudience = tokens.Audience,
+            IssuerSigningKey = new SymmetricSecurityKey(Convert.FromBase64String(tokens.SigningKey)),
+        };
+        var handler = new CachingJsonWebTokenHandler();
+        var valid = 0;
+        var largest = 0;
+
+        await Parallel.ForAsync(1, 1_000_001, TestContext.Current.CancellationToken, async (user, _) =>
+        {
+            if ((await handler.ValidateTokenAsync(minter.ForUser(user), parameters)).IsValid)
+            {
+                Interlocked.Increment(ref valid);
+            }
+
+            if (user % 10_000 == 0)
+            {
+                var count = handler.Count;
+                int seen;
+                while (count > (seen = Volatile.Read(ref largest)) && Interlocked.CompareExchange(ref largest, count, seen) != seen)
+                {
+                }
+            }
+        });
+
+        // The LRU evicts as it inserts, without a lock: inserts racing on every core may pass its capacity by a few, never more.
+        var bound = CachingJsonWebTokenHandler.Capacity * 101 / 100;
+        valid.ShouldBe(1_000_000);
+        largest.ShouldBeGreaterThan(CachingJsonWebTokenHandler.Capacity / 2, "the cache was in use");
+        largest.ShouldBeLessThanOrEqualTo(bound);
+        handler.Count.ShouldBeLessThanOrEqualTo(bound);
+    }
 }

@@ -2,14 +2,14 @@ namespace CouponAspire.Soak;
 
 /// <summary>A running process of the system, found by its command line.</summary>
 /// <param name="Service">Which service: <c>api</c>, <c>consumer</c>, <c>kafka</c> (the mock cluster) or <c>dashboard</c>.</param>
-internal sealed record ServiceProcess(int Pid, string Service, DateTimeOffset StartedAt)
+internal sealed record SystemProcess(int Pid, string Service, DateTimeOffset StartedAt)
 {
     /// <summary>A name that stays the process's own across restarts: the service and its process id.</summary>
     public string Label => $"{Service} {Pid}";
 }
 
 /// <summary>The system's processes, read from <c>/proc</c> (Linux): what the AppHost started, whatever their names in the dashboard.</summary>
-internal static class ServiceProcesses
+internal static class SystemProcesses
 {
     private static readonly (string Marker, string Service)[] Services =
     [
@@ -19,9 +19,9 @@ internal static class ServiceProcesses
         ("Aspire.Dashboard", "dashboard"),
     ];
 
-    public static List<ServiceProcess> Find()
+    public static List<SystemProcess> Find()
     {
-        var found = new List<ServiceProcess>();
+        var found = new List<SystemProcess>();
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(directory), out var pid))
@@ -37,7 +37,7 @@ internal static class ServiceProcesses
                 {
                     if (name == marker || name == marker + ".dll" || (name == "dotnet" && File.ReadAllText(Path.Combine(directory, "cmdline")).Contains(marker + ".dll", StringComparison.Ordinal)))
                     {
-                        found.Add(new ServiceProcess(pid, service, new DateTimeOffset(Directory.GetCreationTimeUtc(directory), TimeSpan.Zero)));
+                        found.Add(new SystemProcess(pid, service, new DateTimeOffset(Directory.GetCreationTimeUtc(directory), TimeSpan.Zero)));
                         break;
                     }
                 }
