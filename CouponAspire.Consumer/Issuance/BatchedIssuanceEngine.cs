@@ -22,25 +22,44 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
         return await ConflictRetry.RunAsync(ct => DecideOnceAsync(batch, ct), cancellationToken);
     }
 
+    /// <summary>
+    /// Decides a sale of one coupon in a transaction that is rolled back: a policy of its own (a negative id, which no
+    /// real policy has), a batch with a winner, the winner again and a user too late, then the same batch once more,
+    /// which replays what the first recorded. Every statement runs and every column is read, so the first real batch
+    /// pays neither for compiling this process's code nor for the connection's caches.
+    /// </summary>
     public Task WarmUpAsync(CancellationToken cancellationToken) =>
-        ConflictRetry.RunAsync(ct => DecideOnceAsync([WarmUpRequest.Create()], ct, rollBack: true), cancellationToken);
+        ConflictRetry.RunAsync(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            var policyId = -Random.Shared.NextInt64(1, long.MaxValue);
+            await using (var policy = new NpgsqlCommand(IssuanceSql.WarmUpPolicy, connection).With(policyId).With(timeProvider.GetUtcNow()))
+            {
+                await policy.ExecuteNonQueryAsync(ct);
+            }
 
-    private async Task<IReadOnlyList<IssuanceDecision>> DecideOnceAsync(IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken, bool rollBack = false)
+            var batch = WarmUpRequest.Sale(policyId);
+            await DecideInAsync(connection, batch, ct);
+            var replayed = await DecideInAsync(connection, batch, ct);
+            await transaction.RollbackAsync(ct);
+            return replayed;
+        }, cancellationToken);
+
+    private async Task<IReadOnlyList<IssuanceDecision>> DecideOnceAsync(IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var decisions = await DecideInAsync(connection, batch, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return decisions;
+    }
 
+    private async Task<IssuanceDecision[]> DecideInAsync(NpgsqlConnection connection, IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken)
+    {
         var state = await ReadStateAsync(connection, batch, cancellationToken);
         var plan = BatchPlanner.Plan(batch, state);
         var couponIds = await RecordAsync(connection, plan, cancellationToken);
-        if (rollBack)
-        {
-            await transaction.RollbackAsync(cancellationToken);
-        }
-        else
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
 
         var decisions = new IssuanceDecision[plan.Count];
         for (var i = 0; i < plan.Count; i++)

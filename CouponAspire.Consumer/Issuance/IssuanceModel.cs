@@ -38,17 +38,24 @@ public interface IIssuanceEngine
     Task<IReadOnlyList<IssuanceDecision>> DecideAsync(IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Runs every statement of a decision once, for a request of no policy, in a transaction that is rolled back:
-    /// nothing is written, but the connection, the server's caches and this process's code are ready for the first
+    /// Runs every statement of a decision in a transaction that is rolled back: nothing is written, but the connection, the server's caches and this process's code are ready for the first
     /// real batch (the first sale after a start would otherwise pay for all of it).
     /// </summary>
     Task WarmUpAsync(CancellationToken cancellationToken);
 }
 
-/// <summary>The request a warm-up decides: of a policy that cannot exist, never written.</summary>
+/// <summary>What a warm-up decides, never written: requests of a policy that cannot exist, or of one it makes up.</summary>
 internal static class WarmUpRequest
 {
     public const string RequestId = "warm-up";
 
     public static IssuanceRequest Create() => new(RequestId, PolicyId: 0, UserId: 0, Partition: 0, Offset: 0, DateTimeOffset.UtcNow);
+
+    /// <summary>For a policy of one coupon: a winner, the winner again, a user too late.</summary>
+    public static IssuanceRequest[] Sale(long policyId) =>
+    [
+        new($"{RequestId}{policyId}-1", policyId, UserId: 1, Partition: 0, Offset: 0, DateTimeOffset.UtcNow),
+        new($"{RequestId}{policyId}-2", policyId, UserId: 1, Partition: 0, Offset: 1, DateTimeOffset.UtcNow),
+        new($"{RequestId}{policyId}-3", policyId, UserId: 2, Partition: 0, Offset: 2, DateTimeOffset.UtcNow),
+    ];
 }
