@@ -16,8 +16,10 @@ public static class CouponAspireApplication
         var consumerReplicas = builder.Configuration.GetValue("ConsumerReplicas", 3);
         var partitions = builder.Configuration.GetValue("Partitions", 12);
         var issuanceStrategy = builder.Configuration.GetValue("IssuanceStrategy", "Batched");
+        var apiReplicas = builder.Configuration.GetValue("ApiReplicas", 1);
         var apiPort = builder.Configuration.GetValue("ApiPort", 5080);
-        var proxyApi = builder.Configuration.GetValue("ProxyApi", false);
+        // Several API processes share the port through the orchestrator's proxy; one is reached directly unless asked.
+        var proxyApi = apiReplicas > 1 || builder.Configuration.GetValue("ProxyApi", false);
         var tracesPerSecond = builder.Configuration.GetValue("TracesPerSecond", 10);
 
         // Kafka and PostgreSQL: containers where a container runtime answers, else local processes (the Infrastructure setting).
@@ -45,13 +47,23 @@ public static class CouponAspireApplication
             .WithBearerTokenSettings(tokenSigningKey)
             .WithEnvironment("CouponApi__RequestIds__Key", requestIdKey)
             .WithExternalHttpEndpoints()
-            .WithHttpHealthCheck("/health")
             .WithOwnSchedulingSession(builder.Configuration.GetValue("ApiNice", 3));
+        // Every instance signs and reads request ids with the same key and answers from the same database, so any of them
+        // answers for a request another accepted. The per-user rate limit is each instance's own (README).
+        if (apiReplicas > 1)
+        {
+            api.WithReplicas(apiReplicas).WithHttpHealthCheckOfEveryReplica("/health");
+        }
+        else
+        {
+            api.WithHttpHealthCheck("/health");
+        }
+
         if (builder.ExecutionContext.IsRunMode)
         {
-            // Clients reach the one API process directly: the orchestrator's proxy in front of it costs a copy of every
-            // request and answer, and a share of the cores a flash sale runs on (benchmarks/apphost-overhead.sh measures
-            // it with --ProxyApi=true). ApiPort 0: any free port.
+            // Clients reach one API process directly: the orchestrator's proxy in front of it costs a copy of every request
+            // and answer, and a share of the cores a flash sale runs on (benchmarks/apphost-overhead.sh measures it with
+            // --ProxyApi=true). Replicas are reached through the proxy, on ApiPort. ApiPort 0: any free port.
             api.WithEndpoint("http", endpoint =>
             {
                 endpoint.IsProxied = proxyApi;

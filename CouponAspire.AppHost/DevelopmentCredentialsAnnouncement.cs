@@ -30,10 +30,28 @@ internal static class DevelopmentCredentialsAnnouncement
         var folder = builder.Configuration[FolderSetting] is { Length: > 0 } configured
             ? Path.GetFullPath(configured)
             : Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", DevelopmentCredentials.FolderName));
+        // Ready fires for each instance of the API, and again after a restart: one announcement at a time.
+        var announcing = 0;
         builder.Eventing.Subscribe<ResourceReadyEvent>(api.Resource, (@event, cancellationToken) =>
         {
-            var services = @event.Services;
-            _ = Task.Run(() => AnnounceAsync(services, api.Resource, consumer.Resource, infrastructure, signingKey.Resource, folder, cancellationToken), cancellationToken);
+            if (Interlocked.Exchange(ref announcing, 1) == 0)
+            {
+                var services = @event.Services;
+                _ = Task.Run(
+                    async () =>
+                    {
+                        try
+                        {
+                            await AnnounceAsync(services, api.Resource, consumer.Resource, infrastructure, signingKey.Resource, folder, cancellationToken);
+                        }
+                        finally
+                        {
+                            Volatile.Write(ref announcing, 0);
+                        }
+                    },
+                    cancellationToken);
+            }
+
             return Task.CompletedTask;
         });
     }
@@ -50,8 +68,11 @@ internal static class DevelopmentCredentialsAnnouncement
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("CouponAspire.AppHost");
         try
         {
-            var replicas = consumer.TryGetLastAnnotation<ReplicaAnnotation>(out var annotation) ? annotation.Replicas : 1;
-            await services.GetRequiredService<ResourceNotificationService>().WaitForReplicasHealthyAsync(consumer, replicas, cancellationToken);
+            var notifications = services.GetRequiredService<ResourceNotificationService>();
+            var apiInstances = Replicas(api);
+            var replicas = Replicas(consumer);
+            await notifications.WaitForReplicasHealthyAsync(api, apiInstances, cancellationToken);
+            await notifications.WaitForReplicasHealthyAsync(consumer, replicas, cancellationToken);
 
             var url = new Uri(api.GetEndpoint("http").Url);
             var key = await signingKey.GetValueAsync(cancellationToken) ?? throw new InvalidOperationException("The token signing key has no value.");
@@ -62,7 +83,7 @@ internal static class DevelopmentCredentialsAnnouncement
             var apiUrl = url.ToString().TrimEnd('/');
             logger.LogInformation(
                 """
-                CouponAspire is ready: the API at {Api} (reference at {Api}/scalar) and {Replicas} consumer replica(s).
+                CouponAspire is ready: the API at {Api} (reference at {Api}/scalar; {ApiInstances} instance(s)) and {Replicas} consumer replica(s).
                 An administrator's token (24 h) is in {Folder}/{TokenFile}, with the API's address and signing key beside it:
                   TOKEN=$(cat {Folder}/{TokenFile})
                   curl -s -X POST {Api}/api/coupon-policies -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{{"name":"Launch","totalQuantity":100}}'
@@ -70,6 +91,7 @@ internal static class DevelopmentCredentialsAnnouncement
                 """,
                 apiUrl,
                 apiUrl,
+                apiInstances,
                 replicas,
                 folder,
                 DevelopmentCredentials.AdminTokenFile,
@@ -82,6 +104,8 @@ internal static class DevelopmentCredentialsAnnouncement
             // Stopped before it was ready.
         }
     }
+
+    private static int Replicas(IResource resource) => resource.TryGetLastAnnotation<ReplicaAnnotation>(out var annotation) ? annotation.Replicas : 1;
 
     /// <summary>Waits until <paramref name="replicas"/> instances of <paramref name="resource"/> are running and healthy at once.</summary>
     public static async Task WaitForReplicasHealthyAsync(this ResourceNotificationService notifications, IResource resource, int replicas, CancellationToken cancellationToken)

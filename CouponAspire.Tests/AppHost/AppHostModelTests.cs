@@ -76,6 +76,7 @@ public sealed class AppHostModelTests
         var apiEnvironment = await EnvironmentOfAsync(app, Resource(app, "api"));
 
         consumer.Annotations.OfType<ReplicaAnnotation>().Single().Replicas.ShouldBe(3);
+        (Resource(app, "api").Annotations.OfType<ReplicaAnnotation>().SingleOrDefault()?.Replicas ?? 1).ShouldBe(1, "one API process on a machine of two cores");
         consumerEnvironment["CouponEvents__Partitions"].ShouldBe("12");
         apiEnvironment["CouponEvents__Partitions"].ShouldBe("12");
         consumerEnvironment["Issuance__Strategy"].ShouldBe("Batched");
@@ -85,12 +86,13 @@ public sealed class AppHostModelTests
     [Fact]
     public async Task Replicas_partitions_and_strategy_come_from_the_apphost_configuration()
     {
-        await using var app = await BuildAsync([.. Publish, "--ConsumerReplicas=5", "--Partitions=24", "--IssuanceStrategy=PerMessage"]);
+        await using var app = await BuildAsync([.. Publish, "--ConsumerReplicas=5", "--Partitions=24", "--IssuanceStrategy=PerMessage", "--ApiReplicas=2"]);
         var consumer = Resource(app, "consumer");
         var consumerEnvironment = await EnvironmentOfAsync(app, consumer);
         var apiEnvironment = await EnvironmentOfAsync(app, Resource(app, "api"));
 
         consumer.Annotations.OfType<ReplicaAnnotation>().Single().Replicas.ShouldBe(5);
+        Resource(app, "api").Annotations.OfType<ReplicaAnnotation>().Single().Replicas.ShouldBe(2);
         consumerEnvironment["CouponEvents__Partitions"].ShouldBe("24");
         apiEnvironment["CouponEvents__Partitions"].ShouldBe("24");
         consumerEnvironment["Issuance__Strategy"].ShouldBe("PerMessage");

@@ -15,7 +15,7 @@ namespace CouponAspire.Tests.AppHost;
 /// consumer replicas and the dashboard, each a process started by Aspire's orchestrator. Started once for all the tests
 /// of <see cref="RunningAppHostCollection"/>; each test sells policies of its own.
 /// </summary>
-public sealed class RunningAppHost : IAsyncLifetime
+public class RunningAppHost : IAsyncLifetime
 {
     public const int ConsumerReplicas = 3;
     public const int Partitions = 12;
@@ -37,6 +37,9 @@ public sealed class RunningAppHost : IAsyncLifetime
     public string CredentialsFolder => _credentialsFolder;
     public ResourceNotificationService Notifications => App.ResourceNotifications;
 
+    /// <summary>How many API processes the AppHost runs (its <c>ApiReplicas</c> setting).</summary>
+    public virtual int ApiInstances => 1;
+
     public async ValueTask InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(StartTimeout);
@@ -48,6 +51,7 @@ public sealed class RunningAppHost : IAsyncLifetime
                 $"--Partitions={Partitions}",
                 // The API on a free port, not the one a developer's AppHost may be using.
                 "--ApiPort=0",
+                $"--ApiReplicas={ApiInstances}",
                 $"--Parameters:token-signing-key={Tokens.SigningKey}",
                 $"--CredentialsFolder={_credentialsFolder}",
             ],
@@ -60,12 +64,13 @@ public sealed class RunningAppHost : IAsyncLifetime
         App = await builder.BuildAsync(timeout.Token);
         await App.StartAsync(timeout.Token);
 
-        foreach (var resource in new[] { "postgres", "coupondb", "kafka-mock", "kafka", "api" })
+        foreach (var resource in new[] { "postgres", "coupondb", "kafka-mock", "kafka" })
         {
             await Notifications.WaitForResourceHealthyAsync(resource, timeout.Token);
         }
 
-        await WaitForHealthyReplicasAsync(ConsumerReplicas, timeout.Token);
+        await WaitForHealthyReplicasAsync("api", ApiInstances, timeout.Token);
+        await WaitForHealthyReplicasAsync("consumer", ConsumerReplicas, timeout.Token);
         await WaitForTheGroupAsync(timeout.Token);
 
         // The AppHost writes the administrator's token last, once the API and every replica are healthy.
@@ -109,18 +114,37 @@ public sealed class RunningAppHost : IAsyncLifetime
     }
 
     /// <summary>The ids of the consumer's replicas, as the dashboard lists them (<c>consumer-xxxxxxxx</c>).</summary>
-    public async Task<IReadOnlyList<string>> ConsumerReplicaIdsAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> ConsumerReplicaIdsAsync(CancellationToken cancellationToken) =>
+        ReplicaIdsAsync("consumer", ConsumerReplicas, cancellationToken);
+
+    /// <summary>The ids of a replicated resource's <paramref name="count"/> replicas (<c>name-xxxxxxxx</c>), in order.</summary>
+    public async Task<IReadOnlyList<string>> ReplicaIdsAsync(string name, int count, CancellationToken cancellationToken)
     {
         var ids = new HashSet<string>();
         await foreach (var update in Watch(cancellationToken))
         {
-            if (update.Resource.Name == "consumer" && ids.Add(update.ResourceId) && ids.Count == ConsumerReplicas)
+            if (update.Resource.Name == name && ids.Add(update.ResourceId) && ids.Count == count)
             {
                 break;
             }
         }
 
         return [.. ids.Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Where one replica of a project listens itself (its <c>ASPNETCORE_URLS</c>), not through the proxy.</summary>
+    public async Task<Uri> OwnAddressAsync(string resourceId, CancellationToken cancellationToken)
+    {
+        await foreach (var update in Watch(cancellationToken))
+        {
+            if (update.ResourceId == resourceId
+                && update.Snapshot.EnvironmentVariables.FirstOrDefault(v => v.Name == "ASPNETCORE_URLS")?.Value is { Length: > 0 } urls)
+            {
+                return new Uri(urls.Split(';').First(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase)));
+            }
+        }
+
+        throw new InvalidOperationException($"No address for {resourceId}.");
     }
 
     /// <summary>
@@ -147,13 +171,13 @@ public sealed class RunningAppHost : IAsyncLifetime
             () => Task.FromResult($"Partitions held: {string.Join(" | ", assignments.Select(a => string.Join(',', a.Order())))}"));
     }
 
-    /// <summary>Waits until <paramref name="count"/> replicas of the consumer are running and healthy at the same time.</summary>
-    public async Task WaitForHealthyReplicasAsync(int count, CancellationToken cancellationToken)
+    /// <summary>Waits until <paramref name="count"/> replicas of a resource are running and healthy at the same time.</summary>
+    public async Task WaitForHealthyReplicasAsync(string name, int count, CancellationToken cancellationToken)
     {
         var healthy = new HashSet<string>();
         await foreach (var update in Watch(cancellationToken))
         {
-            if (update.Resource.Name != "consumer")
+            if (update.Resource.Name != name)
             {
                 continue;
             }
@@ -242,4 +266,17 @@ public sealed class RunningAppHost : IAsyncLifetime
 public sealed class RunningAppHostCollection : ICollectionFixture<RunningAppHost>
 {
     public const string Name = "Running AppHost";
+}
+
+/// <summary>The system as the AppHost runs it with two API processes behind the orchestrator's proxy (<c>--ApiReplicas=2</c>).</summary>
+public sealed class ScaledOutAppHost : RunningAppHost
+{
+    public override int ApiInstances => 2;
+}
+
+/// <summary>The tests that share one AppHost running two API processes; one after another, after the other tests.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ScaledOutAppHostCollection : ICollectionFixture<ScaledOutAppHost>
+{
+    public const string Name = "AppHost with two API instances";
 }
