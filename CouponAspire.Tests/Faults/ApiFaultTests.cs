@@ -36,9 +36,17 @@ public sealed class ApiFaultTests(PostgresFixture postgres)
             // then killed where it stands. Its clients get no answer for those and do not ask again.
             crowd.ExpectOutage();
             api.Freeze();
+            // Answers it wrote before it froze still reach the crowd from the kernel's buffers: the same requests unanswered
+            // in two reads of the log in a row are the ones whose answers are in the frozen process.
             HashSet<string> unanswered = [];
             await Eventually.UntilAsync(
-                () => (unanswered = Unanswered(system, crowd)).Count > 0,
+                () =>
+                {
+                    var now = Unanswered(system, crowd);
+                    var settled = now.Count > 0 && now.SetEquals(unanswered);
+                    unanswered = now;
+                    return settled;
+                },
                 "requests in the log that the frozen API has not answered",
                 FaultDrill.Patience);
             var acceptedAtKill = crowd.Accepted.Count;
