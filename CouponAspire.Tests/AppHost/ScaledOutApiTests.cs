@@ -19,8 +19,8 @@ public sealed class ScaledOutApiTests(ScaledOutAppHost system)
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         var (first, second) = await InstancesAsync(cancellationToken);
-        using var atFirst = Client(await system.OwnAddressAsync(first, cancellationToken));
-        using var atSecond = Client(await system.OwnAddressAsync(second, cancellationToken));
+        using var atFirst = await ClientOfAsync(first);
+        using var atSecond = await ClientOfAsync(second);
         var policy = await system.CreatePolicyAsync(3);
 
         // Five users at the first instance: three coupons, then sold out.
@@ -113,6 +113,7 @@ public sealed class ScaledOutApiTests(ScaledOutAppHost system)
             if ((await commands.ExecuteCommandAsync(victim, KnownResourceCommands.StartCommand, cancellationToken)).Success)
             {
                 await system.WaitForReplicaAsync(victim, RunningAppHost.IsRunningAndHealthy, Patience);
+                (await ClientOfAsync(victim)).Dispose();
             }
         }
     }
@@ -124,11 +125,32 @@ public sealed class ScaledOutApiTests(ScaledOutAppHost system)
         return (instances[0], instances[1]);
     }
 
-    private HttpClient Client(Uri address)
+    /// <summary>
+    /// A client of one instance at its own address, once it answers there: a replica started again listens on a new
+    /// port, which its snapshot shows once the orchestrator has it.
+    /// </summary>
+    private async Task<HttpClient> ClientOfAsync(string instance)
     {
-        var client = new HttpClient { BaseAddress = address };
-        client.DefaultRequestHeaders.Authorization = system.Api.DefaultRequestHeaders.Authorization;
-        return client;
+        HttpClient? client = null;
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                client?.Dispose();
+                client = new HttpClient { BaseAddress = await system.OwnAddressAsync(instance, TestContext.Current.CancellationToken) };
+                client.DefaultRequestHeaders.Authorization = system.Api.DefaultRequestHeaders.Authorization;
+                try
+                {
+                    using var health = await client.GetAsync("/health", TestContext.Current.CancellationToken);
+                    return health.StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            },
+            $"{instance} to answer at its own address",
+            Patience);
+        return client!;
     }
 
     private static async Task<CouponRequestStatus?> StatusAsync(HttpClient client, string requestId)
