@@ -8,12 +8,16 @@ namespace CouponAspire.Benchmarks;
 /// </summary>
 internal sealed class HotPolicyStream
 {
-    private HotPolicyStream(IReadOnlyList<IssuanceRequest> requests, int quantity, int distinctUsers)
+    private HotPolicyStream(int seed, IReadOnlyList<IssuanceRequest> requests, int quantity, int distinctUsers)
     {
+        Seed = seed;
         Requests = requests;
         Quantity = quantity;
         DistinctUsers = distinctUsers;
     }
+
+    /// <summary>What the stream was made from: the same count and seed make the same stream, request ids included.</summary>
+    public int Seed { get; }
 
     public IReadOnlyList<IssuanceRequest> Requests { get; }
     public int Quantity { get; }
@@ -25,6 +29,7 @@ internal sealed class HotPolicyStream
     public static HotPolicyStream Create(int count, int seed)
     {
         var random = new Random(seed);
+        var ids = new Random(~seed);
         var users = new List<long>();
         var requests = new IssuanceRequest[count];
         var now = DateTimeOffset.UtcNow;
@@ -41,9 +46,11 @@ internal sealed class HotPolicyStream
                 users.Add(userId);
             }
 
-            requests[offset] = new IssuanceRequest(Guid.NewGuid().ToString(), 1, userId, 0, offset, now);
+            var id = new byte[16];
+            ids.NextBytes(id);
+            requests[offset] = new IssuanceRequest(new Guid(id).ToString(), 1, userId, 0, offset, now);
         }
 
-        return new HotPolicyStream(requests, Math.Max(1, users.Count * 2 / 5), users.Count);
+        return new HotPolicyStream(seed, requests, Math.Max(1, users.Count * 2 / 5), users.Count);
     }
 }

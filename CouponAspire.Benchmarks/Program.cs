@@ -41,6 +41,20 @@ var endToEnd = new Command(
 endToEnd.SetAction((result, cancellationToken) => EndToEndBenchmark.RunAsync(new EndToEndSettings(result.GetValue(e2eRequests), result.GetValue(e2eRounds), result.GetValue(e2eStrategy)), cancellationToken));
 root.Subcommands.Add(endToEnd);
 
+var engineConnection = new Option<string>("--connection") { Required = true };
+var engineRequests = RequestsOption();
+var engineSeed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
+var engineBatchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 500 };
+var engineStrategy = new Option<IssuanceStrategy>("--strategy") { DefaultValueFactory = _ => IssuanceStrategy.Batched };
+var engineProcess = new Command(EngineProcess.CommandName, "The engine alone in a process of its own, as the end-to-end benchmark runs it for comparison.")
+{
+    engineConnection, engineRequests, engineSeed, engineBatchSize, engineStrategy,
+};
+engineProcess.Hidden = true;
+engineProcess.SetAction((result, cancellationToken) => EngineProcess.RunAsync(
+    result.GetValue(engineConnection)!, result.GetValue(engineRequests), result.GetValue(engineSeed), result.GetValue(engineBatchSize), result.GetValue(engineStrategy), cancellationToken));
+root.Subcommands.Add(engineProcess);
+
 // The end-to-end benchmark stops its consumer process and PostgreSQL on Ctrl+C; give it the time (the default is 2 s).
 try
 {

@@ -15,9 +15,11 @@ namespace CouponAspire.Consumer.Consuming;
 internal sealed record ConsumerIdentity(string Group, string? ClientId);
 
 /// <summary>
-/// Decides one polled batch: messages that can never be read go to the dead-letter topic, the rest to the issuance
-/// engine in one transaction. Throws when the batch must be retried (PostgreSQL or Kafka unavailable); returns once
-/// every message of the batch is either decided or dead-lettered, so that its offsets may be stored.
+/// Decides a polled batch in three steps, so that the consume loop can read the next batch while this one is in the
+/// database: <see cref="ReadBatch"/> decodes the messages; <see cref="DecideAsync"/> sets aside to the dead-letter topic
+/// what can never be read and decides the rest in one transaction (it throws when the batch must be retried: PostgreSQL
+/// or Kafka unavailable), after which the batch's offsets may be stored; <see cref="Record"/> then writes each decision's
+/// span, metrics and log line.
 /// </summary>
 internal sealed partial class CouponBatchProcessor(
     IIssuanceEngine engine,
@@ -39,9 +41,11 @@ internal sealed partial class CouponBatchProcessor(
                 Message = new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes(CouponRequestedCodec.KeyFor(sample.PolicyId)), Value = CouponRequestedCodec.Serialize(sample), Headers = headers },
                 TopicPartitionOffset = new TopicPartitionOffset(CouponTopics.Requests, 0, 0),
             };
-            if (!TryRead(message, out _, out var error))
+            var batch = new ReadBatch();
+            batch.Add(message);
+            if (batch.Malformed.Count > 0)
             {
-                throw new InvalidOperationException($"The warm-up message does not read: {error}");
+                throw new InvalidOperationException($"The warm-up message does not read: {batch.Malformed[0].Error}");
             }
 
             await engine.WarmUpAsync(cancellationToken);
@@ -52,37 +56,34 @@ internal sealed partial class CouponBatchProcessor(
         }
     }
 
-    public async Task ProcessAsync(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, ConsumerIdentity consumer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sets aside the batch's unreadable messages and decides the rest in one transaction. Returns once every message is
+    /// either decided or dead-lettered: its offsets may be stored then.
+    /// </summary>
+    public async Task<DecidedBatch> DecideAsync(ReadBatch batch, ConsumerIdentity consumer, CancellationToken cancellationToken)
     {
         var started = time.GetUtcNow();
-        var readable = new List<Readable>(batch.Count);
-        foreach (var message in batch)
+        foreach (var (message, error) in batch.Malformed)
         {
-            if (TryRead(message, out var read, out var error))
-            {
-                readable.Add(read);
-            }
-            else
-            {
-                using var span = KafkaTracing.StartProcess(message, KafkaTracing.ExtractContext(message.Message.Headers), consumer.Group, consumer.ClientId);
-                span?.SetStatus(ActivityStatusCode.Error, error).SetTag("error.type", "malformed_message").SetTag(DeadLetterPublisher.ReasonTag, error);
-                await deadLetters.PublishAsync(message, error, cancellationToken);
-            }
+            using var span = KafkaTracing.StartProcess(message, KafkaTracing.ExtractContext(message.Message.Headers), consumer.Group, consumer.ClientId);
+            span?.SetStatus(ActivityStatusCode.Error, error).SetTag("error.type", "malformed_message").SetTag(DeadLetterPublisher.ReasonTag, error);
+            await deadLetters.PublishAsync(message, error, cancellationToken);
         }
 
-        if (readable.Count == 0)
+        var readable = batch.Readable.ToArray();
+        if (readable.Length == 0)
         {
-            return;
+            return new DecidedBatch(readable, [], started, started, default);
         }
 
-        metrics.Batch(readable.Count);
+        metrics.Batch(readable.Length);
 
         // A lone message is processed in its own trace, database work included. A batch of several gets a span of its
         // own, linked to every message, with the database work under it; each message then gets a span in its own
-        // trace that links back to the batch's.
-        using var processing = readable.Count == 1
+        // trace that links back to the batch's (written by Record).
+        using var processing = readable.Length == 1
             ? KafkaTracing.StartProcess(readable[0].Message, readable[0].Published, consumer.Group, consumer.ClientId)
-            : KafkaTracing.StartBatchProcess(CouponTopics.Requests, consumer.Group, consumer.ClientId, readable.Select(r => r.Published), readable.Count);
+            : KafkaTracing.StartBatchProcess(CouponTopics.Requests, consumer.Group, consumer.ClientId, readable.Select(r => r.Published), readable.Length);
         processing?.SetTag("coupon.issuance.strategy", engine.Strategy.ToString());
         IReadOnlyList<IssuanceDecision?> decisions;
         try
@@ -92,18 +93,23 @@ internal sealed partial class CouponBatchProcessor(
         catch (PostgresException e) when (TransientFailures.IsRefusedData(e))
         {
             // PostgreSQL refused the batch's data: find the message(s) it refuses and set only those aside.
-            LogBatchRefused(e, readable.Count);
+            LogBatchRefused(e, readable.Length);
             decisions = await DecideOneByOneAsync(readable, consumer, cancellationToken);
         }
 
-        Record(readable, decisions, started, consumer, processing);
+        if (readable.Length == 1 && decisions[0] is { } lone)
+        {
+            TagDecision(processing, readable[0].Request, lone);
+        }
+
+        return new DecidedBatch(readable, decisions, started, time.GetUtcNow(), readable.Length == 1 ? default : processing?.Context ?? default);
     }
 
     private async Task<IReadOnlyList<IssuanceDecision?>> DecideOneByOneAsync(
-        List<Readable> readable, ConsumerIdentity consumer, CancellationToken cancellationToken)
+        ReadMessage[] readable, ConsumerIdentity consumer, CancellationToken cancellationToken)
     {
-        var decisions = new IssuanceDecision?[readable.Count];
-        for (var i = 0; i < readable.Count; i++)
+        var decisions = new IssuanceDecision?[readable.Length];
+        for (var i = 0; i < readable.Length; i++)
         {
             try
             {
@@ -121,14 +127,10 @@ internal sealed partial class CouponBatchProcessor(
         return decisions;
     }
 
-    private void Record(
-        List<Readable> readable,
-        IReadOnlyList<IssuanceDecision?> decisions,
-        DateTimeOffset started,
-        ConsumerIdentity consumer,
-        Activity? processing)
+    /// <summary>The decided batch's telemetry: a span per message (of a batch of several), metrics, log lines.</summary>
+    public void Record(DecidedBatch decided, ConsumerIdentity consumer)
     {
-        var decidedAt = time.GetUtcNow();
+        var (readable, decisions, started, decidedAt, batchContext) = decided;
         var issued = 0;
         var replayed = 0;
         for (var i = 0; i < readable.Count; i++)
@@ -139,15 +141,15 @@ internal sealed partial class CouponBatchProcessor(
             }
 
             var (message, request, published) = readable[i];
-
-            if (readable.Count == 1)
+            if (readable.Count > 1)
             {
-                TagDecision(processing, request, decision);
-            }
-            else
-            {
-                using var span = KafkaTracing.StartProcess(message, published, consumer.Group, consumer.ClientId, started, processing?.Context ?? default);
-                TagDecision(span, request, decision);
+                // A decided message's span does not fail: unsampled, it is never exported, and is left undescribed.
+                using var span = KafkaTracing.StartProcess(message, published, consumer.Group, consumer.ClientId, started, batchContext, mayFail: false);
+                if (span is { Recorded: true })
+                {
+                    TagDecision(span, request, decision);
+                    span.SetEndTime(decidedAt.UtcDateTime);
+                }
             }
 
             if (decision.Replayed)
@@ -167,26 +169,10 @@ internal sealed partial class CouponBatchProcessor(
         // A line per batch under a stampede is hundreds a second in the dashboard: the decisions are in the metrics and the
         // traces; a batch is worth a line of its own when it met redeliveries.
         var level = replayed > 0 ? LogLevel.Information : LogLevel.Debug;
-        if (logger.IsEnabled(level))
+        if (readable.Count > 0 && logger.IsEnabled(level))
         {
             LogBatch(level, readable.Count, issued, replayed, string.Join(',', readable.Select(r => r.Request.Partition).Distinct()), (decidedAt - started).TotalMilliseconds);
         }
-    }
-
-    private static bool TryRead(ConsumeResult<byte[]?, byte[]?> message, out Readable readable, [NotNullWhen(false)] out string? error)
-    {
-        var key = message.Message.Key is { } keyBytes ? Encoding.UTF8.GetString(keyBytes) : null;
-        if (!CouponRequestedCodec.TryDecode(key, message.Message.Value ?? [], out var request, out error))
-        {
-            readable = default;
-            return false;
-        }
-
-        readable = new Readable(
-            message,
-            new IssuanceRequest(request.RequestId, request.PolicyId, request.UserId, message.Partition.Value, message.Offset.Value, request.RequestedAt),
-            KafkaTracing.ExtractContext(message.Message.Headers));
-        return true;
     }
 
     private static void TagDecision(Activity? span, IssuanceRequest request, IssuanceDecision decision) =>
@@ -208,7 +194,53 @@ internal sealed partial class CouponBatchProcessor(
 
     [LoggerMessage(LogLevel.Warning, "PostgreSQL refused a batch of {Count}; deciding its requests one by one to set aside the one(s) it refuses")]
     private partial void LogBatchRefused(Exception exception, int count);
-
-    /// <summary>A message that decoded, its request, and the context it was published in (read from its headers once).</summary>
-    private readonly record struct Readable(ConsumeResult<byte[]?, byte[]?> Message, IssuanceRequest Request, ActivityContext Published);
 }
+
+/// <summary>A message that decoded, its request, and the context it was published in (read from its headers once).</summary>
+internal readonly record struct ReadMessage(ConsumeResult<byte[]?, byte[]?> Message, IssuanceRequest Request, ActivityContext Published);
+
+/// <summary>
+/// The messages polled for one transaction, in the order they were polled, each decoded as it is added: those that read
+/// and those that never will (with why).
+/// </summary>
+internal sealed class ReadBatch
+{
+    public List<ConsumeResult<byte[]?, byte[]?>> Messages { get; } = [];
+
+    public List<ReadMessage> Readable { get; } = [];
+
+    public List<(ConsumeResult<byte[]?, byte[]?> Message, string Error)> Malformed { get; } = [];
+
+    public int Count => Messages.Count;
+
+    public void Add(ConsumeResult<byte[]?, byte[]?> message)
+    {
+        Messages.Add(message);
+        var key = message.Message.Key is { } keyBytes ? Encoding.UTF8.GetString(keyBytes) : null;
+        if (CouponRequestedCodec.TryDecode(key, message.Message.Value ?? [], out var request, out var error))
+        {
+            Readable.Add(new ReadMessage(
+                message,
+                new IssuanceRequest(request.RequestId, request.PolicyId, request.UserId, message.Partition.Value, message.Offset.Value, request.RequestedAt),
+                KafkaTracing.ExtractContext(message.Message.Headers)));
+        }
+        else
+        {
+            Malformed.Add((message, error));
+        }
+    }
+
+    public void Clear()
+    {
+        Messages.Clear();
+        Readable.Clear();
+        Malformed.Clear();
+    }
+}
+
+/// <summary>
+/// A batch the engine has decided (a message without a decision was dead-lettered instead): when its work began and its
+/// transaction ended, and the span of the batch when it had several messages.
+/// </summary>
+internal sealed record DecidedBatch(
+    IReadOnlyList<ReadMessage> Readable, IReadOnlyList<IssuanceDecision?> Decisions, DateTimeOffset Started, DateTimeOffset DecidedAt, ActivityContext BatchContext);

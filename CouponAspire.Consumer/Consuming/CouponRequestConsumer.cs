@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using Confluent.Kafka;
 using CouponAspire.Contracts.Events;
@@ -10,10 +11,13 @@ namespace CouponAspire.Consumer.Consuming;
 /// <summary>
 /// One member of <c>coupon-service-group</c>. It owns its consume loop: poll what has arrived (up to a batch), decide
 /// it, and only after the database commit store the offsets, which librdkafka commits in the background, on every
-/// rebalance and on close. Each partition is read in offset order and decided in that order. When a batch fails on a
-/// transient error its partitions are rewound to the batch's first offsets and read again after a pause; polling goes
-/// on meanwhile, so rebalances are served. On shutdown the batch in hand is finished (for a few seconds at most), then
-/// the consumer closes, which commits and leaves the group at once instead of waiting for the session to time out.
+/// rebalance and on close. Each partition is read in offset order and decided in that order, one batch at a time; while
+/// a batch is in the database the loop polls and decodes the next, which is decided once the one before it is committed.
+/// When a batch fails on a transient error its partitions (and the next batch's) are rewound to their first offsets and
+/// read again after a pause; polling goes on meanwhile, so rebalances are served. A rebalance that takes partitions
+/// away first waits for the batch in the database and stores its offsets, so that the next owner starts after it. On
+/// shutdown the batch in hand is finished (for a few seconds at most), then the consumer closes, which commits and
+/// leaves the group at once instead of waiting for the session to time out.
 /// </summary>
 internal sealed partial class CouponRequestConsumer(
     KafkaConsumerFactory<byte[]?, byte[]?> factory,
@@ -38,6 +42,12 @@ internal sealed partial class CouponRequestConsumer(
     private readonly Dictionary<TopicPartition, long> _nextToDecide = [];
     private readonly Dictionary<TopicPartition, PartitionTimeLag> _timeLag = [];
     private long _lagUpdatedAt;
+
+    // The batch in the database, if any, the batch being read meanwhile, and decided batches whose telemetry is still to
+    // be written. The rebalance handlers see them too: they run on the consume thread, inside Consume.
+    private readonly Queue<DecidedBatch> _decided = new();
+    private InFlight? _inFlight;
+    private ReadBatch _next = new();
 
     /// <summary>
     /// The loop runs on a thread of its own: polling blocks, and a blocked pool thread would slow everything else
@@ -71,8 +81,8 @@ internal sealed partial class CouponRequestConsumer(
         var identity = new ConsumerIdentity(config.GroupId, config.ClientId);
         using var consumer = factory.CreateBuilder()
             .SetPartitionsAssignedHandler((_, partitions) => Assigned(partitions))
-            .SetPartitionsRevokedHandler((_, partitions) => Forget("revoked", partitions.Select(p => p.TopicPartition)))
-            .SetPartitionsLostHandler((_, partitions) => Forget("lost", partitions.Select(p => p.TopicPartition)))
+            .SetPartitionsRevokedHandler((c, partitions) => Forget(c, identity, "revoked", partitions.Select(p => p.TopicPartition)))
+            .SetPartitionsLostHandler((c, partitions) => Forget(c, identity, "lost", partitions.Select(p => p.TopicPartition)))
             .Build();
         // The meter keeps the gauges; they read what this loop records.
         _ = kafkaMetrics.ObserveLag(() => Observe(_lag));
@@ -87,6 +97,7 @@ internal sealed partial class CouponRequestConsumer(
         processor.WarmUpAsync(stoppingToken).GetAwaiter().GetResult();
         consumer.Subscribe(CouponTopics.Requests);
         LogStarted(identity.Group, identity.ClientId);
+        var maxBatchSize = options.Value.MaxBatchSize;
         var failures = 0;
         try
         {
@@ -94,37 +105,54 @@ internal sealed partial class CouponRequestConsumer(
             {
                 health.Beat();
                 UpdateLag(consumer);
-                var batch = Poll(consumer, options.Value.MaxBatchSize);
-                if (batch.Count == 0)
-                {
-                    continue;
-                }
 
-                try
+                // While a batch is in the database, read what has already arrived without waiting for more.
+                Poll(consumer, maxBatchSize, _inFlight is null ? PollTimeout : TimeSpan.Zero);
+                if (_inFlight is { } inFlight)
                 {
-                    processor.ProcessAsync(batch, identity, finishing.Token).GetAwaiter().GetResult();
+                    if (!Complete(consumer, inFlight, identity, out var failure))
+                    {
+                        // Its partitions, and those of the batch read after it, are read again from the failed batch's first messages.
+                        Rewind(consumer, inFlight.Batch.Messages.Concat(_next.Messages), consumer.Assignment);
+                        _next = new ReadBatch();
+                        if (stoppingToken.IsCancellationRequested)
+                        {
+                            break;
+                        }
+
+                        var delay = TimeSpan.FromMilliseconds(Math.Min(options.Value.MaxRetryDelay.TotalMilliseconds, 100 * Math.Pow(2, failures++)));
+                        LogRetrying(failure, inFlight.Batch.Count, delay);
+                        health.Retrying(failure);
+                        stoppingToken.WaitHandle.WaitOne(delay);
+                        continue;
+                    }
+
                     if (failures > 0)
                     {
                         failures = 0;
                         health.Recovered();
                     }
+
+                    // What arrived while it was in the database joins the next batch.
+                    Poll(consumer, maxBatchSize, TimeSpan.Zero);
                 }
-                catch (Exception e) when (TransientFailures.IsTransient(e) || e is OperationCanceledException)
+
+                // The next batch goes to the engine; the telemetry of the one before is written meanwhile.
+                if (_next.Count > 0)
                 {
-                    Rewind(consumer, batch);
-                    if (stoppingToken.IsCancellationRequested)
-                    {
-                        break;
-                    }
-
-                    var delay = TimeSpan.FromMilliseconds(Math.Min(options.Value.MaxRetryDelay.TotalMilliseconds, 100 * Math.Pow(2, failures++)));
-                    LogRetrying(e, batch.Count, delay);
-                    health.Retrying(e);
-                    stoppingToken.WaitHandle.WaitOne(delay);
-                    continue;
+                    var batch = _next;
+                    _next = new ReadBatch();
+                    _inFlight = new InFlight(batch, Task.Run(() => processor.DecideAsync(batch, identity, finishing.Token), CancellationToken.None));
                 }
 
-                StoreOffsets(consumer, batch);
+                RecordCompleted(identity);
+            }
+
+            // Stopping: the batch in the database is finished (within the grace period) and its offsets stored. Not
+            // finished, it is read again from the committed offsets by whoever owns its partitions next.
+            if (_inFlight is { } last && Complete(consumer, last, identity, out _))
+            {
+                RecordCompleted(identity);
             }
         }
         catch (Exception e)
@@ -140,16 +168,50 @@ internal sealed partial class CouponRequestConsumer(
         }
     }
 
-    /// <summary>Waits briefly for the first message, then takes what else has already arrived, up to a batch.</summary>
-    private List<ConsumeResult<byte[]?, byte[]?>> Poll(IConsumer<byte[]?, byte[]?> consumer, int maxBatchSize)
+    /// <summary>
+    /// Waits for the batch in the database. Decided: its offsets are stored, and its telemetry is written once the next
+    /// batch is on its way (<see cref="RecordCompleted"/>). Failed on a transient error (or cancelled on shutdown): false,
+    /// nothing stored. Any other failure is thrown and stops the loop.
+    /// </summary>
+    private bool Complete(IConsumer<byte[]?, byte[]?> consumer, InFlight inFlight, ConsumerIdentity identity, [NotNullWhen(false)] out Exception? failure)
     {
-        var batch = new List<ConsumeResult<byte[]?, byte[]?>>();
+        _inFlight = null;
         try
         {
-            var wait = PollTimeout;
-            while (batch.Count < maxBatchSize && consumer.Consume(wait) is { } message)
+            inFlight.Deciding.GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (TransientFailures.IsTransient(e) || e is OperationCanceledException)
+        {
+            failure = e;
+            return false;
+        }
+
+        StoreOffsets(consumer, inFlight.Batch.Messages, identity);
+        _decided.Enqueue(inFlight.Deciding.Result);
+        failure = null;
+        return true;
+    }
+
+    /// <summary>Writes the spans, metrics and logs of the batches decided since the last call.</summary>
+    private void RecordCompleted(ConsumerIdentity identity)
+    {
+        while (_decided.TryDequeue(out var decided))
+        {
+            processor.Record(decided, identity);
+        }
+    }
+
+    /// <summary>
+    /// Reads into the next batch what has arrived, up to <paramref name="maxBatchSize"/>: waits up to
+    /// <paramref name="wait"/> for the first message, then takes only what is already here.
+    /// </summary>
+    private void Poll(IConsumer<byte[]?, byte[]?> consumer, int maxBatchSize, TimeSpan wait)
+    {
+        try
+        {
+            while (_next.Count < maxBatchSize && consumer.Consume(wait) is { } message)
             {
-                batch.Add(message);
+                _next.Add(message);
                 wait = TimeSpan.Zero;
             }
         }
@@ -158,19 +220,9 @@ internal sealed partial class CouponRequestConsumer(
             // For example the topic does not exist yet; keep what was read and poll again.
             LogConsumeError(e.Error.Code, e.Error.Reason);
         }
-
-        // A rebalance served while polling may have taken partitions away: their messages are the new owner's now.
-        if (batch.Count == 0)
-        {
-            return batch;
-        }
-
-        var assigned = consumer.Assignment.ToHashSet();
-        batch.RemoveAll(m => !assigned.Contains(m.TopicPartition));
-        return batch;
     }
 
-    private void StoreOffsets(IConsumer<byte[]?, byte[]?> consumer, List<ConsumeResult<byte[]?, byte[]?>> batch)
+    private void StoreOffsets(IConsumer<byte[]?, byte[]?> consumer, List<ConsumeResult<byte[]?, byte[]?>> batch, ConsumerIdentity identity)
     {
         foreach (var partition in batch.GroupBy(m => m.TopicPartition))
         {
@@ -182,17 +234,20 @@ internal sealed partial class CouponRequestConsumer(
             }
             catch (KafkaException e) when (e.Error.Code is ErrorCode.Local_State or ErrorCode.Local_UnknownPartition)
             {
-                // Revoked meanwhile: the new owner reads it again from the committed offset and gets the same outcomes.
+                // Lost meanwhile: the new owner reads it again from the committed offset and gets the same outcomes.
             }
 
-            kafkaMetrics.RecordConsumed(partition.Key.Topic, factory.Config.GroupId, partition.Key.Partition.Value, partition.Count());
+            kafkaMetrics.RecordConsumed(partition.Key.Topic, identity.Group, partition.Key.Partition.Value, partition.Count());
         }
     }
 
-    /// <summary>Sets each partition of a failed batch back to its first message, so that the next polls read it again.</summary>
-    private void Rewind(IConsumer<byte[]?, byte[]?> consumer, List<ConsumeResult<byte[]?, byte[]?>> batch)
+    /// <summary>
+    /// Sets each partition of <paramref name="batch"/> that is in <paramref name="partitions"/> back to its first message
+    /// there, so that the next polls read it again.
+    /// </summary>
+    private void Rewind(IConsumer<byte[]?, byte[]?> consumer, IEnumerable<ConsumeResult<byte[]?, byte[]?>> batch, IEnumerable<TopicPartition> partitions)
     {
-        var assigned = consumer.Assignment.ToHashSet();
+        var assigned = partitions.ToHashSet();
         foreach (var first in batch.GroupBy(m => m.TopicPartition).Select(g => g.MinBy(m => m.Offset.Value)!))
         {
             if (!assigned.Contains(first.TopicPartition))
@@ -267,11 +322,28 @@ internal sealed partial class CouponRequestConsumer(
         LogAssigned(string.Join(',', partitions.Select(p => p.Partition.Value)));
     }
 
-    private void Forget(string how, IEnumerable<TopicPartition> partitions)
+    /// <summary>
+    /// Partitions are being taken away (still this member's until the handler returns). The batch in the database is
+    /// finished first and its offsets stored, so that the next owner starts after it; the batch being read after it is
+    /// dropped, and partitions this member keeps are set back to read it again. Had the batch in the database failed, its
+    /// kept partitions are set back too, and the next owner of the others reads it from their committed offsets.
+    /// </summary>
+    private void Forget(IConsumer<byte[]?, byte[]?> consumer, ConsumerIdentity identity, string how, IEnumerable<TopicPartition> partitions)
     {
         var list = partitions.ToList();
+        var kept = consumer.Assignment.Except(list).ToList();
+        var unread = _next.Messages.AsEnumerable();
+        if (_inFlight is { } inFlight && !Complete(consumer, inFlight, identity, out var failure))
+        {
+            LogFailedAtRebalance(failure, inFlight.Batch.Count);
+            unread = inFlight.Batch.Messages.Concat(unread);
+        }
+
+        Rewind(consumer, unread, kept);
+        _next = new ReadBatch();
+
         health.Rebalancing();
-        kafkaMetrics.RecordPartitionChange(factory.Config.GroupId, how, list.Count);
+        kafkaMetrics.RecordPartitionChange(identity.Group, how, list.Count);
         foreach (var partition in list)
         {
             _lag.TryRemove(partition.Partition.Value, out _);
@@ -302,6 +374,9 @@ internal sealed partial class CouponRequestConsumer(
     [LoggerMessage(LogLevel.Warning, "A batch of {Count} message(s) failed on a transient error; reading it again in {Delay}")]
     private partial void LogRetrying(Exception exception, int count, TimeSpan delay);
 
+    [LoggerMessage(LogLevel.Warning, "A batch of {Count} message(s) failed while partitions were taken away; it is read again from where it began")]
+    private partial void LogFailedAtRebalance(Exception exception, int count);
+
     [LoggerMessage(LogLevel.Warning, "Could not rewind partition {Partition}")]
     private partial void LogRewindFailed(Exception exception, int partition);
 
@@ -310,4 +385,7 @@ internal sealed partial class CouponRequestConsumer(
 
     [LoggerMessage(LogLevel.Information, "Left the consumer group")]
     private partial void LogStopped();
+
+    /// <summary>A batch handed to the engine, and its decision under way.</summary>
+    private sealed record InFlight(ReadBatch Batch, Task<DecidedBatch> Deciding);
 }

@@ -30,9 +30,12 @@ public static class KafkaTracing
     }
 
     /// <summary>Writes the current trace context (and baggage) into the message's headers.</summary>
-    public static void InjectContext(Activity? activity, Headers headers)
+    public static void InjectContext(Activity? activity, Headers headers) =>
+        InjectContext(activity?.Context ?? Activity.Current?.Context ?? default, headers);
+
+    /// <summary>Writes the given trace context (and the current baggage) into the message's headers.</summary>
+    public static void InjectContext(ActivityContext context, Headers headers)
     {
-        var context = activity?.Context ?? Activity.Current?.Context ?? default;
         Propagator.Inject(new PropagationContext(context, Baggage.Current), headers, static (h, name, value) =>
         {
             h.Remove(name);
@@ -69,13 +72,18 @@ public static class KafkaTracing
     /// that published it and the decision about it are one trace. <paramref name="batch"/>, when the message was
     /// processed as part of a batch, is linked: the batch's span holds the work done for all of its messages.
     /// </summary>
+    /// <param name="mayFail">
+    /// False for a span that will not end in error. Such a span of a trace that is not sampled is never exported (only
+    /// failures of unsampled traces are), so it is returned without its attributes: under a stampede, most of them.
+    /// </param>
     public static Activity? StartProcess<TKey, TValue>(
         ConsumeResult<TKey, TValue> message,
         ActivityContext parent,
         string consumerGroup,
         string? clientId,
         DateTimeOffset? startTime = null,
-        ActivityContext batch = default)
+        ActivityContext batch = default,
+        bool mayFail = true)
     {
         var activity = Source.StartActivity(
             ActivityKind.Consumer,
@@ -83,7 +91,12 @@ public static class KafkaTracing
             links: batch == default ? null : [new ActivityLink(batch)],
             startTime: startTime ?? default,
             name: $"{message.Topic} process");
-        activity?.SetTag("messaging.system", "kafka")
+        if (activity is null || (!mayFail && !activity.Recorded))
+        {
+            return activity;
+        }
+
+        activity.SetTag("messaging.system", "kafka")
             .SetTag("messaging.operation.type", "process")
             .SetTag("messaging.operation.name", "process")
             .SetTag("messaging.destination.name", message.Topic)
@@ -93,7 +106,7 @@ public static class KafkaTracing
             .SetTag("messaging.client.id", clientId);
         if (KeyOf(message.Message.Key) is { } key)
         {
-            activity?.SetTag("messaging.kafka.message.key", key);
+            activity.SetTag("messaging.kafka.message.key", key);
         }
 
         return activity;

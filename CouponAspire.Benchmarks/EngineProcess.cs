@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Globalization;
+using CouponAspire.Consumer.Issuance;
+using CouponAspire.Contracts.Schema;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace CouponAspire.Benchmarks;
+
+/// <summary>
+/// The engine alone as a consumer replica has it, for the end-to-end benchmark to be compared with: a process of its own,
+/// started fresh for each run as the end-to-end run's consumer is, with the consumer's data source (statement
+/// preparation, planner settings) and its warm-up before the clock starts. The two then differ only in the path around
+/// the engine. (Run in the benchmark's own process instead, the engine gets faster round after round, and the ratio
+/// would say more about how many rounds were run than about that path.)
+/// </summary>
+internal static class EngineProcess
+{
+    public const string CommandName = "engine-process";
+
+    private const string ElapsedPrefix = "elapsed-ms: ";
+
+    /// <summary>In the process of its own: warms the engine up, decides the stream in batches, prints how long that took.</summary>
+    public static async Task<int> RunAsync(string connectionString, int requests, int seed, int batchSize, IssuanceStrategy strategy, CancellationToken cancellationToken)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [$"ConnectionStrings:{CouponDatabase.ConnectionName}"] = connectionString,
+            ["Issuance:Strategy"] = strategy.ToString(),
+        });
+        builder.AddCouponDatabase();
+        builder.Services.AddIssuanceEngine(builder.Configuration);
+        using var host = builder.Build();
+        var engine = host.Services.GetRequiredService<IIssuanceEngine>();
+        await engine.WarmUpAsync(cancellationToken);
+
+        var stream = HotPolicyStream.Create(requests, seed);
+        var clock = Stopwatch.StartNew();
+        foreach (var batch in stream.Requests.Chunk(batchSize))
+        {
+            await engine.DecideAsync(batch, cancellationToken);
+        }
+
+        Console.WriteLine(ElapsedPrefix + clock.Elapsed.TotalMilliseconds.ToString(CultureInfo.InvariantCulture));
+        return 0;
+    }
+
+    /// <summary>A run of the engine in a fresh process, on a fresh database: its time, and the outcomes it stored.</summary>
+    public static Variant Engine(IssuanceStrategy strategy, string serverConnection, int batchSize, string name) => new(name, async (stream, cancellationToken) =>
+    {
+        await using var database = await HotPolicyDatabase.CreateAsync(serverConnection, $"engine_{strategy.ToString().ToLowerInvariant()}", stream, cancellationToken);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "CouponAspire.Benchmarks.dll"), CommandName,
+            "--connection", database.ConnectionString,
+            "--requests", stream.Requests.Count.ToString(CultureInfo.InvariantCulture),
+            "--seed", stream.Seed.ToString(CultureInfo.InvariantCulture),
+            "--batch-size", batchSize.ToString(CultureInfo.InvariantCulture),
+            "--strategy", strategy.ToString(),
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the engine's process.");
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        var elapsed = (await output).Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(ElapsedPrefix, StringComparison.Ordinal));
+        if (process.ExitCode != 0 || elapsed is null)
+        {
+            throw new BenchmarkFailedException($"The engine's process exited with code {process.ExitCode}: {await errors}");
+        }
+
+        var milliseconds = double.Parse(elapsed[ElapsedPrefix.Length..], CultureInfo.InvariantCulture);
+        return new VariantRun(TimeSpan.FromMilliseconds(milliseconds), await database.OutcomesAsync(stream, cancellationToken));
+    });
+}
