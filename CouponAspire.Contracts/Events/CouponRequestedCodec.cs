@@ -61,8 +61,22 @@ public static class CouponRequestedCodec
     };
 }
 
-/// <summary>What may arrive on the topic: every field optional, so that a missing one gets a precise reason.</summary>
-internal sealed record CouponRequestedWire(string? RequestId, long? PolicyId, long? UserId, DateTimeOffset? RequestedAt, int? Version);
+/// <summary>
+/// What may arrive on the topic: every field optional, so that a missing one gets a precise reason. Settable properties
+/// rather than a constructor: the serializer reads such a type on its quicker path.
+/// </summary>
+internal sealed class CouponRequestedWire
+{
+    public string? RequestId { get; set; }
+
+    public long? PolicyId { get; set; }
+
+    public long? UserId { get; set; }
+
+    public DateTimeOffset? RequestedAt { get; set; }
+
+    public int? Version { get; set; }
+}
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(CouponRequested))]

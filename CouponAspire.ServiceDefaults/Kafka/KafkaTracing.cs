@@ -18,6 +18,9 @@ public static class KafkaTracing
 
     private static readonly TextMapPropagator Propagator = Propagators.DefaultTextMapPropagator;
 
+    private const string TraceParentHeader = "traceparent";
+    private const string TraceStateHeader = "tracestate";
+
     public static Activity? StartPublish(string topic, string key)
     {
         var activity = Source.StartActivity($"{topic} publish", ActivityKind.Producer);
@@ -49,6 +52,17 @@ public static class KafkaTracing
         if (headers is null)
         {
             return default;
+        }
+
+        // A W3C trace context, as the API writes it, is read directly: this runs for every message consumed.
+        if (headers.TryGetLastBytes(TraceParentHeader, out var traceParent)
+            && ActivityContext.TryParse(
+                Encoding.UTF8.GetString(traceParent),
+                headers.TryGetLastBytes(TraceStateHeader, out var traceState) ? Encoding.UTF8.GetString(traceState) : null,
+                isRemote: true,
+                out var context))
+        {
+            return context;
         }
 
         return Propagator.Extract(default, headers, static (h, name) =>
