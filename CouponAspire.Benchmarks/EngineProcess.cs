@@ -10,10 +10,10 @@ namespace CouponAspire.Benchmarks;
 
 /// <summary>
 /// The engine alone as a consumer replica has it, for the end-to-end benchmark to be compared with: a process of its own,
-/// started fresh for each run as the end-to-end run's consumer is, with the consumer's data source (statement
-/// preparation, planner settings) and its warm-up before the clock starts. The two then differ only in the path around
-/// the engine. (Run in the benchmark's own process instead, the engine gets faster round after round, and the ratio
-/// would say more about how many rounds were run than about that path.)
+/// started fresh for each run as the end-to-end run's consumer is, with the consumer's runtime settings, its data
+/// source (statement preparation, planner settings) and its warm-up before the clock starts. The two then differ only in
+/// the path around the engine. (Run in the benchmark's own process instead, the engine gets faster round after round,
+/// and the ratio would say more about how many rounds were run than about that path.)
 /// </summary>
 internal static class EngineProcess
 {
@@ -59,6 +59,8 @@ internal static class EngineProcess
         };
         foreach (var argument in new[]
         {
+            // With the consumer's runtime settings (no tiered compilation among them), not the benchmark's own.
+            "exec", "--runtimeconfig", Path.Combine(AppContext.BaseDirectory, "CouponAspire.Consumer.runtimeconfig.json"),
             Path.Combine(AppContext.BaseDirectory, "CouponAspire.Benchmarks.dll"), CommandName,
             "--connection", database.ConnectionString,
             "--requests", stream.Requests.Count.ToString(CultureInfo.InvariantCulture),

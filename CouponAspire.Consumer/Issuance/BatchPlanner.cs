@@ -23,7 +23,7 @@ internal static class BatchPlanner
     {
         var decided = new Dictionary<string, PlannedDecision>(batch.Count);
         var issuedInBatch = new Dictionary<long, int>();
-        var holders = new HashSet<(long, long)>();
+        var holders = new HashSet<(long, long)>(batch.Count);
         var plan = new PlannedDecision[batch.Count];
 
         for (var i = 0; i < batch.Count; i++)

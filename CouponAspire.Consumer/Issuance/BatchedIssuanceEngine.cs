@@ -74,9 +74,20 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
 
     private static async Task<BatchState> ReadStateAsync(NpgsqlConnection connection, IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken)
     {
-        var policyIds = batch.Select(r => r.PolicyId).Distinct().ToArray();
-        var requestIds = batch.Select(r => r.RequestId).Distinct().ToArray();
-        var pairs = batch.Select(r => (r.PolicyId, r.UserId)).Distinct().ToArray();
+        // Sized for the batch up front: grown from empty, the sets cost more than the rest of the planning.
+        var policySet = new HashSet<long>();
+        var requestSet = new HashSet<string>(batch.Count, StringComparer.Ordinal);
+        var pairSet = new HashSet<(long PolicyId, long UserId)>(batch.Count);
+        foreach (var request in batch)
+        {
+            policySet.Add(request.PolicyId);
+            requestSet.Add(request.RequestId);
+            pairSet.Add((request.PolicyId, request.UserId));
+        }
+
+        var policyIds = policySet.ToArray();
+        var requestIds = requestSet.ToArray();
+        var pairs = pairSet.ToArray();
 
         await using var read = new NpgsqlBatch(connection)
         {

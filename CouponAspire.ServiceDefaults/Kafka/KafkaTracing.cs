@@ -88,7 +88,9 @@ public static class KafkaTracing
     /// </summary>
     /// <param name="mayFail">
     /// False for a span that will not end in error. Such a span of a trace that is not sampled is never exported (only
-    /// failures of unsampled traces are), so it is returned without its attributes: under a stampede, most of them.
+    /// failures of unsampled traces are): for a message published in a trace its publisher did not sample, none is
+    /// started at all (null), and one whose trace this process leaves unsampled is returned without its attributes.
+    /// Under a stampede, that is most of them.
     /// </param>
     public static Activity? StartProcess<TKey, TValue>(
         ConsumeResult<TKey, TValue> message,
@@ -99,6 +101,11 @@ public static class KafkaTracing
         ActivityContext batch = default,
         bool mayFail = true)
     {
+        if (!mayFail && parent.TraceId != default && !parent.TraceFlags.HasFlag(ActivityTraceFlags.Recorded))
+        {
+            return null;
+        }
+
         var activity = Source.StartActivity(
             ActivityKind.Consumer,
             parent,
