@@ -34,7 +34,7 @@ internal static class EngineProcess
         builder.Services.AddIssuanceEngine(builder.Configuration);
         using var host = builder.Build();
         var engine = host.Services.GetRequiredService<IIssuanceEngine>();
-        await engine.WarmUpAsync(cancellationToken);
+        await engine.WarmUpAsync(batchSize, cancellationToken);
 
         var stream = HotPolicyStream.Create(requests, seed);
         var clock = Stopwatch.StartNew();

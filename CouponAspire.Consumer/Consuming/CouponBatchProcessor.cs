@@ -8,6 +8,7 @@ using CouponAspire.Contracts.Events;
 using CouponAspire.Contracts.Schema;
 using CouponAspire.ServiceDefaults.Kafka;
 using Npgsql;
+using OpenTelemetry;
 
 namespace CouponAspire.Consumer.Consuming;
 
@@ -28,27 +29,39 @@ internal sealed partial class CouponBatchProcessor(
     TimeProvider time,
     ILogger<CouponBatchProcessor> logger)
 {
-    /// <summary>Warms the decision path up (<see cref="IIssuanceEngine.WarmUpAsync"/>); a failure is only logged: the first batch will wait it out.</summary>
-    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Warms the decision path up for batches of up to <paramref name="batchSize"/> (<see cref="IIssuanceEngine.WarmUpAsync"/>);
+    /// a failure is only logged: the first batch will wait it out.
+    /// </summary>
+    public async Task WarmUpAsync(int batchSize, CancellationToken cancellationToken)
     {
         try
         {
-            // Reading a message: the JSON of the event, its trace context. Cold, that is most of the first batch's time.
-            var sample = new CouponRequested(WarmUpRequest.RequestId, 1, 1, time.GetUtcNow());
-            var headers = new Headers { { "traceparent", Encoding.UTF8.GetBytes($"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-00") } };
-            var message = new ConsumeResult<byte[]?, byte[]?>
-            {
-                Message = new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes(CouponRequestedCodec.KeyFor(sample.PolicyId)), Value = CouponRequestedCodec.Serialize(sample), Headers = headers },
-                TopicPartitionOffset = new TopicPartitionOffset(CouponTopics.Requests, 0, 0),
-            };
+            // Reading messages: the JSON of the event, its trace context; and the span of a batch, not exported. Cold,
+            // that code is much of the first batch's time.
             var batch = new ReadBatch();
-            batch.Add(message);
+            for (var offset = 0; offset < 2; offset++)
+            {
+                var sample = new CouponRequested(WarmUpRequest.RequestId, 1, 1, time.GetUtcNow());
+                var headers = new Headers { { "traceparent", Encoding.UTF8.GetBytes($"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-00") } };
+                batch.Add(new ConsumeResult<byte[]?, byte[]?>
+                {
+                    Message = new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes(CouponRequestedCodec.KeyFor(sample.PolicyId)), Value = CouponRequestedCodec.Serialize(sample), Headers = headers },
+                    TopicPartitionOffset = new TopicPartitionOffset(CouponTopics.Requests, 0, offset),
+                });
+            }
+
             if (batch.Malformed.Count > 0)
             {
                 throw new InvalidOperationException($"The warm-up message does not read: {batch.Malformed[0].Error}");
             }
 
-            await engine.WarmUpAsync(cancellationToken);
+            using (SuppressInstrumentationScope.Begin())
+            {
+                using var span = StartBatchSpan(batch.Readable, new ConsumerIdentity(CouponTopics.ConsumerGroup, null));
+            }
+
+            await engine.WarmUpAsync(batchSize, cancellationToken);
         }
         catch (Exception e) when (TransientFailures.IsTransient(e))
         {
@@ -70,46 +83,55 @@ internal sealed partial class CouponBatchProcessor(
             await deadLetters.PublishAsync(message, error, cancellationToken);
         }
 
-        var readable = batch.Readable.ToArray();
-        if (readable.Length == 0)
+        var readable = batch.Readable;
+        if (readable.Count == 0)
         {
             return new DecidedBatch(readable, [], started, started, default);
         }
 
-        metrics.Batch(readable.Length);
-
-        // A lone message is processed in its own trace, database work included. A batch of several gets a span of its
-        // own, linked to every message, with the database work under it; each message then gets a span in its own
-        // trace that links back to the batch's (written by Record).
-        using var processing = readable.Length == 1
-            ? KafkaTracing.StartProcess(readable[0].Message, readable[0].Published, consumer.Group, consumer.ClientId)
-            : KafkaTracing.StartBatchProcess(CouponTopics.Requests, consumer.Group, consumer.ClientId, readable.Select(r => r.Published), readable.Length);
+        metrics.Batch(readable.Count);
+        using var processing = StartBatchSpan(readable, consumer);
         processing?.SetTag("coupon.issuance.strategy", engine.Strategy.ToString());
+        var requests = new IssuanceRequest[readable.Count];
+        for (var i = 0; i < requests.Length; i++)
+        {
+            requests[i] = readable[i].Request;
+        }
+
         IReadOnlyList<IssuanceDecision?> decisions;
         try
         {
-            decisions = await engine.DecideAsync(readable.Select(r => r.Request).ToArray(), cancellationToken);
+            decisions = await engine.DecideAsync(requests, cancellationToken);
         }
         catch (PostgresException e) when (TransientFailures.IsRefusedData(e))
         {
             // PostgreSQL refused the batch's data: find the message(s) it refuses and set only those aside.
-            LogBatchRefused(e, readable.Length);
+            LogBatchRefused(e, readable.Count);
             decisions = await DecideOneByOneAsync(readable, consumer, cancellationToken);
         }
 
-        if (readable.Length == 1 && decisions[0] is { } lone)
+        if (readable.Count == 1 && decisions[0] is { } lone)
         {
             TagDecision(processing, readable[0].Request, lone);
         }
 
-        return new DecidedBatch(readable, decisions, started, time.GetUtcNow(), readable.Length == 1 ? default : processing?.Context ?? default);
+        return new DecidedBatch(readable, decisions, started, time.GetUtcNow(), readable.Count == 1 ? default : processing?.Context ?? default);
     }
 
+    /// <summary>
+    /// A lone message is processed in its own trace, database work included. A batch of several gets a span of its own,
+    /// linked to every message, with the database work under it; each message then gets a span in its own trace that
+    /// links back to the batch's (written by <see cref="Record"/>).
+    /// </summary>
+    private static Activity? StartBatchSpan(List<ReadMessage> readable, ConsumerIdentity consumer) => readable.Count == 1
+        ? KafkaTracing.StartProcess(readable[0].Message, readable[0].Published, consumer.Group, consumer.ClientId)
+        : KafkaTracing.StartBatchProcess(CouponTopics.Requests, consumer.Group, consumer.ClientId, readable, static r => r.Published);
+
     private async Task<IReadOnlyList<IssuanceDecision?>> DecideOneByOneAsync(
-        ReadMessage[] readable, ConsumerIdentity consumer, CancellationToken cancellationToken)
+        List<ReadMessage> readable, ConsumerIdentity consumer, CancellationToken cancellationToken)
     {
-        var decisions = new IssuanceDecision?[readable.Length];
-        for (var i = 0; i < readable.Length; i++)
+        var decisions = new IssuanceDecision?[readable.Count];
+        for (var i = 0; i < readable.Count; i++)
         {
             try
             {
@@ -228,13 +250,6 @@ internal sealed class ReadBatch
         {
             Malformed.Add((message, error));
         }
-    }
-
-    public void Clear()
-    {
-        Messages.Clear();
-        Readable.Clear();
-        Malformed.Clear();
     }
 }
 

@@ -94,10 +94,10 @@ internal sealed partial class CouponRequestConsumer(
         using var stopping = stoppingToken.Register(() => finishing.CancelAfter(FinishBatchOnShutdown));
 
         // Before joining: once the group hands out partitions, the first batch should not pay for cold connections and code.
-        processor.WarmUpAsync(stoppingToken).GetAwaiter().GetResult();
+        var maxBatchSize = options.Value.MaxBatchSize;
+        processor.WarmUpAsync(maxBatchSize, stoppingToken).GetAwaiter().GetResult();
         consumer.Subscribe(CouponTopics.Requests);
         LogStarted(identity.Group, identity.ClientId);
-        var maxBatchSize = options.Value.MaxBatchSize;
         var failures = 0;
         try
         {

@@ -24,11 +24,12 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
 
     /// <summary>
     /// Decides a sale of one coupon in a transaction that is rolled back: a policy of its own (a negative id, which no
-    /// real policy has), a batch with a winner, the winner again and a user too late, then the same batch once more,
-    /// which replays what the first recorded. Every statement runs and every column is read, so the first real batch
-    /// pays neither for compiling this process's code nor for the connection's caches.
+    /// real policy has), a full batch with a winner, the winner again and users too late, then the same batch once more,
+    /// which replays what the first recorded. Every statement runs with a full batch's parameters and results, and every
+    /// column is read, so the first real batch pays neither for compiling this process's code nor for the connection's
+    /// caches.
     /// </summary>
-    public Task WarmUpAsync(CancellationToken cancellationToken) =>
+    public Task WarmUpAsync(int batchSize, CancellationToken cancellationToken) =>
         ConflictRetry.RunAsync(async ct =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
@@ -39,7 +40,7 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
                 await policy.ExecuteNonQueryAsync(ct);
             }
 
-            var batch = WarmUpRequest.Sale(policyId);
+            var batch = WarmUpRequest.Sale(policyId, batchSize);
             await DecideInAsync(connection, batch, ct);
             var replayed = await DecideInAsync(connection, batch, ct);
             await transaction.RollbackAsync(ct);

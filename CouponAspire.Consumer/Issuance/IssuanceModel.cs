@@ -38,10 +38,12 @@ public interface IIssuanceEngine
     Task<IReadOnlyList<IssuanceDecision>> DecideAsync(IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Runs every statement of a decision in a transaction that is rolled back: nothing is written, but the connection, the server's caches and this process's code are ready for the first
-    /// real batch (the first sale after a start would otherwise pay for all of it).
+    /// Runs every statement of a decision in a transaction that is rolled back: nothing is written, but the connection,
+    /// the server's caches and this process's code are ready for the first real batch (the first sale after a start
+    /// would otherwise pay for all of it). <paramref name="batchSize"/> is the largest batch the caller will decide: the
+    /// warm-up decides one that large, so that the code for large statements and results is ready too.
     /// </summary>
-    Task WarmUpAsync(CancellationToken cancellationToken);
+    Task WarmUpAsync(int batchSize, CancellationToken cancellationToken);
 }
 
 /// <summary>What a warm-up decides, never written: requests of a policy that cannot exist, or of one it makes up.</summary>
@@ -51,11 +53,16 @@ internal static class WarmUpRequest
 
     public static IssuanceRequest Create() => new(RequestId, PolicyId: 0, UserId: 0, Partition: 0, Offset: 0, DateTimeOffset.UtcNow);
 
-    /// <summary>For a policy of one coupon: a winner, the winner again, a user too late.</summary>
-    public static IssuanceRequest[] Sale(long policyId) =>
-    [
-        new($"{RequestId}{policyId}-1", policyId, UserId: 1, Partition: 0, Offset: 0, DateTimeOffset.UtcNow),
-        new($"{RequestId}{policyId}-2", policyId, UserId: 1, Partition: 0, Offset: 1, DateTimeOffset.UtcNow),
-        new($"{RequestId}{policyId}-3", policyId, UserId: 2, Partition: 0, Offset: 2, DateTimeOffset.UtcNow),
-    ];
+    /// <summary>For a policy of one coupon, <paramref name="size"/> requests (at least three): a winner, the winner again, then users too late.</summary>
+    public static IssuanceRequest[] Sale(long policyId, int size)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var sale = new IssuanceRequest[Math.Max(3, size)];
+        for (var i = 0; i < sale.Length; i++)
+        {
+            sale[i] = new IssuanceRequest($"{RequestId}{policyId}-{i + 1}", policyId, UserId: Math.Max(1, i), Partition: 0, Offset: i, now);
+        }
+
+        return sale;
+    }
 }

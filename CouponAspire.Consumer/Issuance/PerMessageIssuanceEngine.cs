@@ -24,7 +24,7 @@ internal sealed class PerMessageIssuanceEngine(NpgsqlDataSource dataSource, Time
         return decisions;
     }
 
-    public Task WarmUpAsync(CancellationToken cancellationToken) => DecideOneAsync(WarmUpRequest.Create(), cancellationToken, rollBack: true);
+    public Task WarmUpAsync(int batchSize, CancellationToken cancellationToken) => DecideOneAsync(WarmUpRequest.Create(), cancellationToken, rollBack: true);
 
     private async Task<IssuanceDecision> DecideOneAsync(IssuanceRequest request, CancellationToken cancellationToken, bool rollBack = false)
     {

@@ -142,12 +142,26 @@ public static class KafkaTracing
     };
 
     /// <summary>
-    /// A <c>{topic} process</c> span for a whole batch, linked to every message's publish context; the work done for
-    /// the batch (its database transaction) hangs under it.
+    /// A <c>{topic} process</c> span for a whole batch, linked to every message's publish context
+    /// (<paramref name="publishedIn"/>); the work done for the batch (its database transaction) hangs under it.
     /// </summary>
-    public static Activity? StartBatchProcess(string topic, string consumerGroup, string? clientId, IEnumerable<ActivityContext> messageContexts, int messageCount)
+    public static Activity? StartBatchProcess<TMessage>(
+        string topic, string consumerGroup, string? clientId, IReadOnlyList<TMessage> messages, Func<TMessage, ActivityContext> publishedIn)
     {
-        var links = messageContexts.Where(c => c != default).Select(c => new ActivityLink(c));
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        var links = new List<ActivityLink>(messages.Count);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (publishedIn(messages[i]) is var context && context != default)
+            {
+                links.Add(new ActivityLink(context));
+            }
+        }
+
         var activity = Source.StartActivity(ActivityKind.Consumer, parentContext: default, tags: null, links: links, name: $"{topic} process");
         activity?.SetTag("messaging.system", "kafka")
             .SetTag("messaging.operation.type", "process")
@@ -155,7 +169,7 @@ public static class KafkaTracing
             .SetTag("messaging.destination.name", topic)
             .SetTag("messaging.consumer.group.name", consumerGroup)
             .SetTag("messaging.client.id", clientId)
-            .SetTag("messaging.batch.message_count", messageCount);
+            .SetTag("messaging.batch.message_count", messages.Count);
         return activity;
     }
 }

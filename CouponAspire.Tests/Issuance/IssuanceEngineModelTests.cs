@@ -121,8 +121,8 @@ public sealed class IssuanceEngineModelTests(PostgresFixture postgres)
         await using var database = await postgres.CreateDatabaseAsync();
         var (policy, engine) = await PolicyAndEngineAsync(database, strategy, totalQuantity: 3);
 
-        await engine.WarmUpAsync(TestContext.Current.CancellationToken);
-        await engine.WarmUpAsync(TestContext.Current.CancellationToken);
+        await engine.WarmUpAsync(batchSize: 500, TestContext.Current.CancellationToken);
+        await engine.WarmUpAsync(batchSize: 500, TestContext.Current.CancellationToken);
 
         (await database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes")).ShouldBe(0);
         (await database.ScalarAsync<long>("SELECT count(*) FROM coupons")).ShouldBe(0);
