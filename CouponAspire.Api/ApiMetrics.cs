@@ -1,17 +1,18 @@
 using System.Diagnostics.Metrics;
-using CouponAspire.ServiceDefaults;
 
 namespace CouponAspire.Api;
 
-/// <summary>The API's request metrics on the <see cref="CouponTelemetry.Api"/> meter.</summary>
+/// <summary>The API's request metrics on the <see cref="MeterName"/> meter.</summary>
 internal sealed class ApiMetrics
 {
+    public const string MeterName = "CouponAspire.Api";
+
     private readonly Counter<long> _accepted;
     private readonly Counter<long> _rejected;
 
     public ApiMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(CouponTelemetry.Api);
+        var meter = meterFactory.Create(MeterName);
         _accepted = meter.CreateCounter<long>("coupon.requests.accepted", "{request}", "Issue requests published to Kafka and answered 202.");
         _rejected = meter.CreateCounter<long>("coupon.requests.rejected", "{request}", "Issue requests refused by the API, by reason.");
     }

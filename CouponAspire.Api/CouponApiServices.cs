@@ -3,7 +3,7 @@ using CouponAspire.Api.Policies;
 using CouponAspire.Api.Requests;
 using CouponAspire.Contracts;
 using CouponAspire.Contracts.Events;
-using CouponAspire.ServiceDefaults.Kafka;
+using CouponAspire.Kafka;
 
 namespace CouponAspire.Api;
 
@@ -13,14 +13,21 @@ public static class CouponApiServices
     {
         builder.AddCouponDatabase();
         builder.AddKafkaProducer<string, byte[]>("kafka", CouponRequestsProducer.Configure);
-        builder.Services.AddCouponStartupTasks(builder.Configuration);
+        builder.AddKafkaTopicProvisioning("CouponEvents", CouponTopics.Requests, CouponTopics.Decisions);
         builder.Services.AddHostedService<PublisherWarmUp>();
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ApiMetrics.MeterName));
 
         builder.Services.AddOptions<CouponApiOptions>().Bind(builder.Configuration.GetSection(CouponApiOptions.SectionName));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PolicyGate>();
         builder.Services.AddHostedService(services => services.GetRequiredService<PolicyGate>());
-        builder.Services.AddOptions<RequestIdOptions>().Bind(builder.Configuration.GetSection(RequestIdOptions.SectionName));
+        // Outside Development the API does not start without its key: ids signed with a key of its own would read as not
+        // found after a restart and on every other instance.
+        var development = builder.Environment.IsDevelopment();
+        builder.Services.AddOptions<RequestIdOptions>()
+            .Bind(builder.Configuration.GetSection(RequestIdOptions.SectionName))
+            .Validate(o => development || o.Key is { Length: > 0 }, $"No {RequestIdOptions.SectionName}:Key configured: set it (base64, at least {RequestIdOptions.MinKeyBytes} bytes, the same on every API instance).")
+            .ValidateOnStart();
         builder.Services.AddSingleton<RequestIds>();
         builder.Services.AddSingleton<RequestWithdrawals>();
         builder.Services.AddSingleton<CouponRequestPublisher>();

@@ -42,12 +42,16 @@ public static class CouponAspireApplication
             secret: true,
             persist: true);
 
+        // Applies the schema's migrations once, then exits; the services start when it has succeeded.
+        var migrations = builder.AddProject<Projects.CouponAspire_MigrationService>("migrations")
+            .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString)
+            .WithReference(infrastructure.Database).WaitFor(infrastructure.Database);
+
         var api = builder.AddProject<Projects.CouponAspire_Api>("api")
-            .WithCouponInfrastructure(infrastructure, partitions, tracesPerSecond)
+            .WithCouponInfrastructure(infrastructure, migrations, partitions, tracesPerSecond)
             .WithBearerTokenSettings(tokenSigningKey)
             .WithEnvironment("CouponApi__RequestIds__Key", requestIdKey)
-            .WithExternalHttpEndpoints()
-            .WithOwnSchedulingSession(builder.Configuration.GetValue("ApiNice", 3));
+            .WithExternalHttpEndpoints();
         // Every instance signs and reads request ids with the same key and answers from the same database, so any of them
         // answers for a request another accepted. The per-user rate limit is each instance's own (README).
         if (apiReplicas > 1)
@@ -73,7 +77,7 @@ public static class CouponAspireApplication
         }
 
         var consumer = builder.AddProject<Projects.CouponAspire_Consumer>("consumer")
-            .WithCouponInfrastructure(infrastructure, partitions, tracesPerSecond)
+            .WithCouponInfrastructure(infrastructure, migrations, partitions, tracesPerSecond)
             .WithEnvironment("Issuance__Strategy", issuanceStrategy)
             .WithEnvironment(context =>
             {
@@ -83,8 +87,7 @@ public static class CouponAspireApplication
                 }
             })
             .WithReplicas(consumerReplicas)
-            .WithHttpHealthCheckOfEveryReplica("/health")
-            .WithOwnSchedulingSession();
+            .WithHttpHealthCheckOfEveryReplica("/health");
 
         // A demo tool, started from the dashboard and never deployed: a stampede of 25 s at full speed on a policy per
         // partition (so that every replica has work), a crowd five times the coupons, some clicking twice; then the
@@ -95,7 +98,6 @@ public static class CouponAspireApplication
             .WaitFor(consumer)
             .WithReference(infrastructure.Kafka)
             .WithBearerTokenSettings(tokenSigningKey)
-            .WithOwnSchedulingSession()
             .WithExplicitStart()
             .ExcludeFromManifest();
 

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using Confluent.Kafka;
+using CouponAspire.Api.Requests;
 using CouponAspire.Contracts.Events;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -39,7 +40,7 @@ internal static class BaselineServer
                 var request = new CouponRequested(Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(41)), policyId, body.UserId ?? 0, DateTimeOffset.UtcNow);
                 await producer.ProduceAsync(
                     CouponTopics.Requests,
-                    new Message<string, byte[]> { Key = CouponRequestedCodec.KeyFor(policyId), Value = CouponRequestedCodec.Serialize(request) });
+                    new Message<string, byte[]> { Key = CouponTopics.KeyFor(policyId), Value = CouponRequestedCodec.Serialize(request) });
                 return TypedResults.Accepted($"/api/coupon-requests/{request.RequestId}", new Accepted(request.RequestId, "Pending"));
             });
         }

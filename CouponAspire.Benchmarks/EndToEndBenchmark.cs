@@ -2,10 +2,11 @@ using System.Diagnostics;
 using Confluent.Kafka;
 using CouponAspire.Consumer.Consuming;
 using CouponAspire.Consumer.Issuance;
+using CouponAspire.Api.Requests;
 using CouponAspire.Contracts.Events;
-using CouponAspire.Contracts.Schema;
+using CouponAspire.Data;
 using CouponAspire.LocalInfrastructure;
-using CouponAspire.ServiceDefaults.Kafka;
+using CouponAspire.Kafka;
 using Npgsql;
 
 namespace CouponAspire.Benchmarks;
@@ -119,7 +120,7 @@ internal static class EndToEndBenchmark
             // As the API's under a stampede: each in a trace of its own, most of them not sampled.
             var message = new Message<string, byte[]>
             {
-                Key = CouponRequestedCodec.KeyFor(request.PolicyId),
+                Key = CouponTopics.KeyFor(request.PolicyId),
                 Value = CouponRequestedCodec.Serialize(new CouponRequested(request.RequestId, request.PolicyId, request.UserId, DateTimeOffset.UtcNow)),
                 Headers = [],
             };

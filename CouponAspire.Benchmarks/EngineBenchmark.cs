@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using CouponAspire.Consumer.Issuance;
-using CouponAspire.Contracts.Schema;
+using CouponAspire.Data;
 using CouponAspire.LocalInfrastructure;
 
 namespace CouponAspire.Benchmarks;

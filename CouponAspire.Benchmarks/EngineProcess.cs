@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using CouponAspire.Consumer.Issuance;
-using CouponAspire.Contracts.Schema;
+using CouponAspire.Data;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

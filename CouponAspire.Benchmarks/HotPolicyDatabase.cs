@@ -1,4 +1,5 @@
-using CouponAspire.Contracts.Schema;
+using CouponAspire.Contracts.Events;
+using CouponAspire.Data;
 using CouponAspire.LocalInfrastructure;
 using Npgsql;
 

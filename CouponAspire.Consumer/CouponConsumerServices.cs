@@ -1,10 +1,10 @@
 using Confluent.Kafka;
 using CouponAspire.Consumer.Consuming;
 using CouponAspire.Consumer.Issuance;
-using CouponAspire.Contracts;
 using CouponAspire.Contracts.Events;
-using CouponAspire.Contracts.Schema;
-using CouponAspire.ServiceDefaults.Kafka;
+using CouponAspire.Data;
+using CouponAspire.Kafka;
+using OpenTelemetry.Metrics;
 
 namespace CouponAspire.Consumer;
 
@@ -23,10 +23,9 @@ public static class CouponConsumerServices
             config.EnableAutoOffsetStore = false;
             config.AutoCommitIntervalMs ??= 1000;
             config.AllowAutoCreateTopics = false;
-            // An eager assignor: every generation hands out every partition at once, so a member that has its share of a
-            // generation knows the group is whole (see ConsumerLoopHealth), and a member joining takes one rebalance, not
-            // the two of cooperative-sticky (each as long as a session timeout on the mock cluster).
-            config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.RoundRobin;
+            // Incremental rebalances: a member joining or leaving moves only the partitions that change hands, and the
+            // others go on deciding meanwhile.
+            config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.CooperativeSticky;
             config.ClientId ??= $"{Environment.MachineName}-{Environment.ProcessId}";
         });
         builder.AddKafkaProducer<byte[]?, byte[]?>("kafka", config =>
@@ -36,7 +35,8 @@ public static class CouponConsumerServices
             config.AllowAutoCreateTopics = false;
             config.MessageTimeoutMs ??= 10000;
         });
-        builder.Services.AddCouponStartupTasks(builder.Configuration);
+        builder.AddKafkaTopicProvisioning("CouponEvents", CouponTopics.Requests, CouponTopics.Decisions, CouponTopics.DeadLetters);
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(IssuanceMetrics.MeterName));
         builder.Services.AddIssuanceEngine(builder.Configuration);
 
         builder.Services.AddOptions<CouponConsumerOptions>()

@@ -1,6 +1,6 @@
 using System.Globalization;
 using CouponAspire.Contracts.Events;
-using CouponAspire.Contracts.Ordering;
+using CouponAspire.Ordering;
 using CouponAspire.LocalInfrastructure;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console;

@@ -1,5 +1,6 @@
-using CouponAspire.Contracts.Ordering;
-using CouponAspire.Contracts.Schema;
+using CouponAspire.Contracts.Events;
+using CouponAspire.Ordering;
+using CouponAspire.Data;
 
 namespace CouponAspire.LoadGenerator;
 

@@ -1,9 +1,7 @@
 using System.CommandLine;
-using CouponAspire.Contracts.Hosting;
 using CouponAspire.LoadGenerator;
 using Microsoft.Extensions.Configuration;
 
-SchedulingSession.StartOwnIfAsked(new ConfigurationBuilder().AddEnvironmentVariables().Build());
 
 var api = new Option<string?>("--api") { Description = "Base address of the API. Else configuration services:api:http:0 (set by the AppHost), else .couponaspire/api-url." };
 var kafka = new Option<string?>("--kafka") { Description = "Kafka's bootstrap servers, to judge each policy's order against coupon-events. Else configuration ConnectionStrings:kafka (set by the AppHost), else .couponaspire/kafka." };

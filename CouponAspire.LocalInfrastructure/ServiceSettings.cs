@@ -1,5 +1,5 @@
 using System.Globalization;
-using CouponAspire.Contracts.Schema;
+using CouponAspire.Data;
 
 namespace CouponAspire.LocalInfrastructure;
 

@@ -1,10 +1,8 @@
-using CouponAspire.Contracts.Hosting;
 using CouponAspire.LocalInfrastructure;
 
 // librdkafka's mock cluster, kept alive by this process: its brokers listen on ports of their own choosing, so the
 // bootstrap servers are published at /bootstrap-servers; /health answers once the topics exist.
 var builder = WebApplication.CreateSlimBuilder(args);
-SchedulingSession.StartOwnIfAsked(builder.Configuration);
 var settings = builder.Configuration.GetSection(MockKafkaSettings.SectionName).Get<MockKafkaSettings>() ?? new MockKafkaSettings();
 var partitions = builder.Configuration.GetValue("CouponEvents:Partitions", 12);
 

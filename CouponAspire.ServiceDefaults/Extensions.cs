@@ -1,4 +1,3 @@
-using CouponAspire.Contracts.Hosting;
 using CouponAspire.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -26,7 +25,6 @@ public static class Extensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        SchedulingSession.StartOwnIfAsked(builder.Configuration);
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
 
@@ -52,12 +50,10 @@ public static class Extensions
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddMeter(CouponTelemetry.MeterNames))
+                .AddRuntimeInstrumentation())
             .WithTracing(tracing => tracing
-                .AddCouponTraceSampling(builder.Configuration)
+                .AddBoundedTraceSampling(builder.Configuration)
                 .AddSource(builder.Environment.ApplicationName)
-                .AddSource(CouponTelemetry.ActivitySourceNames)
                 .AddAspNetCoreInstrumentation(aspNetCore =>
                     // Probes are not worth a trace each.
                     aspNetCore.Filter = context =>

@@ -10,16 +10,16 @@ namespace CouponAspire.ServiceDefaults;
 /// under a stampede (a fair share of requests, spread over time), and every span that ends in error whatever its trace.
 /// Metrics are not sampled. Spans of unsampled traces are still recorded (their error status is known when they end)
 /// but only exported when they fail, so a flash sale costs the services and the dashboard a bounded export, not one per
-/// request. Configured by <c>CouponTelemetry:TracesPerSecond</c>; 0 or less exports every trace.
+/// request. Configured by <c>Telemetry:TracesPerSecond</c>; 0 or less exports every trace.
 /// </summary>
 public static class TraceSampling
 {
-    public const string TracesPerSecondKey = "CouponTelemetry:TracesPerSecond";
+    public const string TracesPerSecondKey = "Telemetry:TracesPerSecond";
 
     /// <summary>The default: enough to find a request in the dashboard, few enough for it to keep up.</summary>
     public const double TracesPerSecond = 10;
 
-    public static TracerProviderBuilder AddCouponTraceSampling(this TracerProviderBuilder tracing, IConfiguration configuration)
+    public static TracerProviderBuilder AddBoundedTraceSampling(this TracerProviderBuilder tracing, IConfiguration configuration)
     {
         var perSecond = configuration.GetValue(TracesPerSecondKey, TracesPerSecond);
         return perSecond <= 0

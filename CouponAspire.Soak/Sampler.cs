@@ -1,7 +1,7 @@
 using System.Globalization;
 using Confluent.Kafka;
 using CouponAspire.Contracts.Events;
-using CouponAspire.Contracts.Ordering;
+using CouponAspire.Ordering;
 using Npgsql;
 
 namespace CouponAspire.Soak;

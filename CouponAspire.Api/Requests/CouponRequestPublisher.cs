@@ -1,6 +1,6 @@
 using Confluent.Kafka;
 using CouponAspire.Contracts.Events;
-using CouponAspire.ServiceDefaults.Kafka;
+using CouponAspire.Kafka;
 
 namespace CouponAspire.Api.Requests;
 
@@ -17,7 +17,7 @@ internal sealed class CouponRequestPublisher(IProducer<string, byte[]> producer,
 {
     public async Task<PublishResult> PublishAsync(CouponRequested request)
     {
-        var key = CouponRequestedCodec.KeyFor(request.PolicyId);
+        var key = CouponTopics.KeyFor(request.PolicyId);
         using var activity = KafkaTracing.StartPublish(CouponTopics.Requests, key);
         activity?.SetTag("coupon.request_id", request.RequestId)
             .SetTag("coupon.policy_id", request.PolicyId)

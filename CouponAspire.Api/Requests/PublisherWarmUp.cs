@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using CouponAspire.ServiceDefaults;
 using CouponAspire.Contracts;
 using CouponAspire.Contracts.Events;
 

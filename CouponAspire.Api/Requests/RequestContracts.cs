@@ -31,18 +31,8 @@ public sealed record CouponRequestStatus(
         outcome.PolicyId,
         outcome.UserId,
         RequestStatuses.Of(outcome.Outcome),
-        outcome.Outcome == IssuanceOutcome.Issued ? null : outcome.Outcome.ToString(),
+        RequestStatuses.ReasonOf(outcome.Outcome),
         outcome.CouponId,
         outcome.RequestedAt,
         outcome.DecidedAt);
-}
-
-public static class RequestStatuses
-{
-    public const string Pending = "Pending";
-    public const string Issued = "Issued";
-    public const string Rejected = "Rejected";
-
-    /// <summary>The status of a decided request.</summary>
-    public static string Of(IssuanceOutcome outcome) => outcome == IssuanceOutcome.Issued ? Issued : Rejected;
 }

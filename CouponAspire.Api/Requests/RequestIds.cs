@@ -29,7 +29,7 @@ internal sealed partial class RequestIds
 
     private readonly byte[] _key;
 
-    public RequestIds(IOptions<RequestIdOptions> options, ILogger<RequestIds> logger)
+    public RequestIds(IOptions<RequestIdOptions> options, IHostEnvironment environment, ILogger<RequestIds> logger)
     {
         if (options.Value.Key is { Length: > 0 } configured)
         {
@@ -39,10 +39,16 @@ internal sealed partial class RequestIds
                 throw new InvalidOperationException($"{RequestIdOptions.SectionName}:Key must be at least {RequestIdOptions.MinKeyBytes} bytes (base64).");
             }
         }
-        else
+        else if (environment.IsDevelopment())
         {
             _key = RandomNumberGenerator.GetBytes(32);
             LogEphemeralKey(logger, RequestIdOptions.SectionName);
+        }
+        else
+        {
+            // Without a shared key, every id handed out would read as not found after a restart, and on any other instance.
+            throw new InvalidOperationException(
+                $"No {RequestIdOptions.SectionName}:Key configured: set it (base64, at least {RequestIdOptions.MinKeyBytes} bytes, the same on every API instance).");
         }
     }
 
@@ -109,7 +115,7 @@ internal sealed partial class RequestIds
         full[..MacLength].CopyTo(mac);
     }
 
-    [LoggerMessage(LogLevel.Warning, "No {Section}:Key configured: request ids are signed with a key of this process alone, so ids handed out before a restart, or by another instance, read as not found until decided")]
+    [LoggerMessage(LogLevel.Warning, "No {Section}:Key configured (Development only): request ids are signed with a key of this process alone, so every id it hands out reads as not found, decided or not, once it restarts, and on any other instance")]
     private static partial void LogEphemeralKey(ILogger logger, string section);
 }
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
-using static CouponAspire.AppHost.ServiceWiring;
 
 namespace CouponAspire.AppHost.Infrastructure;
 
@@ -47,7 +46,6 @@ internal static class LocalKafkaBuilderExtensions
         var mock = builder.AddProject<Projects.CouponAspire_LocalKafka>($"{name}-mock")
             .WithEnvironment("CouponEvents__Partitions", partitions.ToString(CultureInfo.InvariantCulture))
             .WithHttpHealthCheck("/health")
-            .WithOwnSchedulingSession()
             .WithParentRelationship(kafka)
             .ExcludeFromManifest();
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using CouponAspire.Contracts.Ordering;
+using CouponAspire.Ordering;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;

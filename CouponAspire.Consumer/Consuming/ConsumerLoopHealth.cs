@@ -1,23 +1,22 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace CouponAspire.Consumer.Consuming;
 
 /// <summary>
-/// Ready (healthy) only once the group is stable with this member: it was given its share of a generation — with an
-/// eager assignor the generation's assignment gives every partition of the topic an owner — it is fetching each of its
-/// partitions (the broker has answered a fetch for it), and no rebalance has followed for <see cref="Settle"/>: members
-/// that start together may need a few generations to agree, each of which looks whole to the members it includes for a
-/// moment before the next begins. While it joins, or while a rebalance has taken its
+/// Ready (healthy) once this member has its share of the group: it was given partitions (or none, when there are more
+/// members than partitions), it is fetching each of them (the broker has answered a fetch for it), and no rebalance has
+/// followed for <see cref="CouponConsumerOptions.StableAfter"/> (none by default). Members that start together may need
+/// a few generations to agree, each of which looks whole to the members it includes for a moment before the next begins:
+/// a settling time keeps a script or an orchestrator from starting a sale while partitions still move. While it joins,
+/// or while a rebalance has taken its
 /// partitions away, it is not ready yet: Degraded, which <c>/health</c> answers 503, a state every start passes through
 /// and logged as such, not as an error. Degraded too while it waits out a transient failure (nothing is skipped, but
 /// nothing is decided either). Unhealthy when the loop stopped or has not come round for a while.
 /// </summary>
-internal sealed class ConsumerLoopHealth(TimeProvider time) : IHealthCheck
+internal sealed class ConsumerLoopHealth(TimeProvider time, IOptions<CouponConsumerOptions> options) : IHealthCheck
 {
     private static readonly TimeSpan Stalled = TimeSpan.FromSeconds(30);
-
-    /// <summary>How long an assignment must stand before this member says the group is stable.</summary>
-    public static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
 
     private long _lastBeat;
     private long _assignedAt;
@@ -33,8 +32,8 @@ internal sealed class ConsumerLoopHealth(TimeProvider time) : IHealthCheck
         Rebalancing,
     }
 
-    /// <summary>Whether this member is fetching its share of a generation that has stood for <see cref="Settle"/>.</summary>
-    public bool Stable => _group == GroupState.Fetching && time.GetElapsedTime(Volatile.Read(ref _assignedAt)) >= Settle;
+    /// <summary>Whether this member is fetching its share of an assignment that has stood for <see cref="CouponConsumerOptions.StableAfter"/>.</summary>
+    public bool Stable => _group == GroupState.Fetching && time.GetElapsedTime(Volatile.Read(ref _assignedAt)) >= options.Value.StableAfter;
 
     public void Beat() => Volatile.Write(ref _lastBeat, time.GetTimestamp());
 

@@ -5,8 +5,8 @@ using Confluent.Kafka;
 using CouponAspire.Consumer.Issuance;
 using CouponAspire.Contracts;
 using CouponAspire.Contracts.Events;
-using CouponAspire.Contracts.Schema;
-using CouponAspire.ServiceDefaults.Kafka;
+using CouponAspire.Data;
+using CouponAspire.Kafka;
 using Npgsql;
 using OpenTelemetry;
 
@@ -46,7 +46,7 @@ internal sealed partial class CouponBatchProcessor(
                 var headers = new Headers { { "traceparent", Encoding.UTF8.GetBytes($"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-00") } };
                 batch.Add(new ConsumeResult<byte[]?, byte[]?>
                 {
-                    Message = new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes(CouponRequestedCodec.KeyFor(sample.PolicyId)), Value = CouponRequestedCodec.Serialize(sample), Headers = headers },
+                    Message = new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes(CouponTopics.KeyFor(sample.PolicyId)), Value = CouponRequestedCodec.Serialize(sample), Headers = headers },
                     TopicPartitionOffset = new TopicPartitionOffset(CouponTopics.Requests, 0, offset),
                 });
             }

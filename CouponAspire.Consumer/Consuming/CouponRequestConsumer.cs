@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using Confluent.Kafka;
 using CouponAspire.Contracts.Events;
-using CouponAspire.ServiceDefaults.Kafka;
+using CouponAspire.Kafka;
 using Microsoft.Extensions.Options;
 
 namespace CouponAspire.Consumer.Consuming;

@@ -1,13 +1,14 @@
 using System.Diagnostics.Metrics;
 using CouponAspire.Consumer.Issuance;
-using CouponAspire.Contracts.Schema;
-using CouponAspire.ServiceDefaults;
+using CouponAspire.Data;
 
 namespace CouponAspire.Consumer.Consuming;
 
-/// <summary>The consumer's decision metrics on the <see cref="CouponTelemetry.Issuance"/> meter.</summary>
+/// <summary>The consumer's decision metrics on the <see cref="MeterName"/> meter.</summary>
 internal sealed class IssuanceMetrics
 {
+    public const string MeterName = "CouponAspire.Issuance";
+
     /// <summary>Partition ids as attribute values, made once rather than per decision.</summary>
     private static readonly string[] PartitionIds = [.. Enumerable.Range(0, 1024).Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
@@ -19,7 +20,7 @@ internal sealed class IssuanceMetrics
 
     public IssuanceMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(CouponTelemetry.Issuance);
+        var meter = meterFactory.Create(MeterName);
         _decisions = meter.CreateCounter<long>("coupon.decisions", "{decision}", "Requests decided, by outcome and partition (redeliveries not counted).");
         _replayed = meter.CreateCounter<long>("coupon.decisions.replayed", "{decision}", "Redelivered requests answered with their stored outcome.");
         _timeToDecision = meter.CreateHistogram(

@@ -1,4 +1,4 @@
-using CouponAspire.Contracts.Schema;
+using CouponAspire.Data;
 namespace CouponAspire.Consumer.Issuance;
 
 /// <summary>What the database says about a batch before deciding it (policy rows locked).</summary>

@@ -1,4 +1,4 @@
-using CouponAspire.Contracts.Schema;
+using CouponAspire.Data;
 using Npgsql;
 
 namespace CouponAspire.Consumer.Issuance;
@@ -23,29 +23,17 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
     }
 
     /// <summary>
-    /// Decides a sale of one coupon in a transaction that is rolled back: a policy of its own (a negative id, which no
-    /// real policy has), a full batch with a winner, the winner again and users too late, then the same batch once more,
-    /// which replays what the first recorded. Every statement runs with a full batch's parameters and results, and every
-    /// column is read, so the first real batch pays neither for compiling this process's code nor for the connection's
-    /// caches.
+    /// Reads the state of a full batch of requests that cannot exist (policy 0), in a transaction that is rolled back:
+    /// nothing is written, but the pool's first connection is open and this process has run the code for a batch's
+    /// statements and results before the first sale needs it.
     /// </summary>
-    public Task WarmUpAsync(int batchSize, CancellationToken cancellationToken) =>
-        ConflictRetry.RunAsync(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            var policyId = -Random.Shared.NextInt64(1, long.MaxValue);
-            await using (var policy = new NpgsqlCommand(IssuanceSql.WarmUpPolicy, connection).With(policyId).With(timeProvider.GetUtcNow()))
-            {
-                await policy.ExecuteNonQueryAsync(ct);
-            }
-
-            var batch = WarmUpRequest.Sale(policyId, batchSize);
-            await DecideInAsync(connection, batch, ct);
-            var replayed = await DecideInAsync(connection, batch, ct);
-            await transaction.RollbackAsync(ct);
-            return replayed;
-        }, cancellationToken);
+    public async Task WarmUpAsync(int batchSize, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await ReadStateAsync(connection, WarmUpRequest.Batch(batchSize), cancellationToken);
+        await transaction.RollbackAsync(cancellationToken);
+    }
 
     private async Task<IReadOnlyList<IssuanceDecision>> DecideOnceAsync(IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken)
     {

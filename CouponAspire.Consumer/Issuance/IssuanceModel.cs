@@ -1,4 +1,4 @@
-using CouponAspire.Contracts.Schema;
+using CouponAspire.Data;
 
 namespace CouponAspire.Consumer.Issuance;
 
@@ -38,31 +38,27 @@ public interface IIssuanceEngine
     Task<IReadOnlyList<IssuanceDecision>> DecideAsync(IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Runs every statement of a decision in a transaction that is rolled back: nothing is written, but the connection,
-    /// the server's caches and this process's code are ready for the first real batch (the first sale after a start
-    /// would otherwise pay for all of it). <paramref name="batchSize"/> is the largest batch the caller will decide: the
-    /// warm-up decides one that large, so that the code for large statements and results is ready too.
+    /// Runs the statements that read what a decision needs, for requests that cannot exist, in a transaction that is
+    /// rolled back: nothing is written, but a connection is open and this process's code for a batch of
+    /// <paramref name="batchSize"/> is ready for the first sale.
     /// </summary>
     Task WarmUpAsync(int batchSize, CancellationToken cancellationToken);
 }
 
-/// <summary>What a warm-up decides, never written: requests of a policy that cannot exist, or of one it makes up.</summary>
+/// <summary>What a warm-up reads: requests of policy 0, which cannot exist (policy ids are positive).</summary>
 internal static class WarmUpRequest
 {
     public const string RequestId = "warm-up";
 
-    public static IssuanceRequest Create() => new(RequestId, PolicyId: 0, UserId: 0, Partition: 0, Offset: 0, DateTimeOffset.UtcNow);
-
-    /// <summary>For a policy of one coupon, <paramref name="size"/> requests (at least three): a winner, the winner again, then users too late.</summary>
-    public static IssuanceRequest[] Sale(long policyId, int size)
+    public static IssuanceRequest[] Batch(int size)
     {
         var now = DateTimeOffset.UtcNow;
-        var sale = new IssuanceRequest[Math.Max(3, size)];
-        for (var i = 0; i < sale.Length; i++)
+        var batch = new IssuanceRequest[Math.Max(1, size)];
+        for (var i = 0; i < batch.Length; i++)
         {
-            sale[i] = new IssuanceRequest($"{RequestId}{policyId}-{i + 1}", policyId, UserId: Math.Max(1, i), Partition: 0, Offset: i, now);
+            batch[i] = new IssuanceRequest($"{RequestId}-{i + 1}", PolicyId: 0, UserId: i + 1, Partition: 0, Offset: i, now);
         }
 
-        return sale;
+        return batch;
     }
 }

@@ -1,4 +1,4 @@
-using CouponAspire.Contracts.Schema;
+using CouponAspire.Data;
 
 namespace CouponAspire.Consumer.Issuance;
 
@@ -59,13 +59,6 @@ internal static class IssuanceSql
             RETURNING request_id, coupon_id
         )
         SELECT request_id, coupon_id FROM recorded WHERE coupon_id IS NOT NULL
-        """;
-
-    /// <summary>The made-up policy of a warm-up: one coupon, under an id of its choosing (always rolled back).</summary>
-    public const string WarmUpPolicy = """
-        INSERT INTO coupon_policies (id, name, total_quantity, issued_count, created_at)
-        OVERRIDING SYSTEM VALUE
-        VALUES ($1, 'warm-up', 1, 0, $2)
         """;
 
     // ---- PerMessage: the seed's algorithm, one transaction per request. ----

@@ -1,4 +1,4 @@
-using CouponAspire.Contracts.Schema;
+using CouponAspire.Data;
 using Npgsql;
 
 namespace CouponAspire.Consumer.Issuance;
@@ -24,9 +24,18 @@ internal sealed class PerMessageIssuanceEngine(NpgsqlDataSource dataSource, Time
         return decisions;
     }
 
-    public Task WarmUpAsync(int batchSize, CancellationToken cancellationToken) => DecideOneAsync(WarmUpRequest.Create(), cancellationToken, rollBack: true);
+    public async Task WarmUpAsync(int batchSize, CancellationToken cancellationToken)
+    {
+        var request = WarmUpRequest.Batch(1)[0];
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteScalarAsync(connection, IssuanceSql.StoredOutcome, cancellationToken, request.RequestId);
+        await ExecuteScalarAsync(connection, IssuanceSql.Policy, cancellationToken, request.PolicyId);
+        await ExecuteScalarAsync(connection, IssuanceSql.HeldCoupon, cancellationToken, request.PolicyId, request.UserId);
+        await transaction.RollbackAsync(cancellationToken);
+    }
 
-    private async Task<IssuanceDecision> DecideOneAsync(IssuanceRequest request, CancellationToken cancellationToken, bool rollBack = false)
+    private async Task<IssuanceDecision> DecideOneAsync(IssuanceRequest request, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -55,14 +64,7 @@ internal sealed class PerMessageIssuanceEngine(NpgsqlDataSource dataSource, Time
             request.Offset,
             request.RequestedAt,
             timeProvider.GetUtcNow());
-        if (rollBack)
-        {
-            await transaction.RollbackAsync(cancellationToken);
-        }
-        else
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
+        await transaction.CommitAsync(cancellationToken);
 
         return new IssuanceDecision(request.RequestId, outcome, couponId, Replayed: false);
     }

@@ -1,21 +1,18 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace CouponAspire.Contracts.Events;
 
 /// <summary>
-/// The wire format of <see cref="CouponRequested"/>: the key is the policy id as a decimal UTF-8 string, the
+/// The wire format of <see cref="CouponRequested"/>: the key is the policy id (<see cref="CouponTopics.KeyFor"/>), the
 /// value one flat camelCase JSON object. Decoding is strict about what this code needs (ids, timestamp,
 /// version, key matching the policy) and tolerant of fields it does not know, so the format can grow.
 /// </summary>
 public static class CouponRequestedCodec
 {
-    public static string KeyFor(long policyId) => policyId.ToString(CultureInfo.InvariantCulture);
-
     public static byte[] Serialize(CouponRequested message) =>
-        JsonSerializer.SerializeToUtf8Bytes(message, CouponRequestedJsonContext.Default.CouponRequested);
+        JsonSerializer.SerializeToUtf8Bytes(message, CouponEventsJsonContext.Default.CouponRequested);
 
     /// <summary>Reads a message, or says in <paramref name="error"/> why it can never be processed.</summary>
     public static bool TryDecode(
@@ -28,7 +25,7 @@ public static class CouponRequestedCodec
         CouponRequestedWire? wire;
         try
         {
-            wire = JsonSerializer.Deserialize(value, CouponRequestedJsonContext.Default.CouponRequestedWire);
+            wire = JsonSerializer.Deserialize(value, CouponEventsJsonContext.Default.CouponRequestedWire);
         }
         catch (JsonException e)
         {
@@ -56,7 +53,7 @@ public static class CouponRequestedCodec
         { PolicyId: null or <= 0 } => "policyId must be a positive 64-bit integer.",
         { UserId: null or <= 0 } => "userId must be a positive 64-bit integer.",
         { RequestedAt: null } => "requestedAt is missing.",
-        _ when key != KeyFor(wire.PolicyId.Value) => $"The key '{key}' does not match policyId {wire.PolicyId}: the message may be on another policy's partition.",
+        _ when key != CouponTopics.KeyFor(wire.PolicyId.Value) => $"The key '{key}' does not match policyId {wire.PolicyId}: the message may be on another policy's partition.",
         _ => null,
     };
 }
@@ -78,7 +75,10 @@ internal sealed class CouponRequestedWire
     public int? Version { get; set; }
 }
 
+/// <summary>The serializer of both topics' messages, generated at build time: flat camelCase JSON, numbers as numbers.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(CouponRequested))]
 [JsonSerializable(typeof(CouponRequestedWire))]
-internal sealed partial class CouponRequestedJsonContext : JsonSerializerContext;
+[JsonSerializable(typeof(CouponDecided))]
+[JsonSerializable(typeof(CouponDecidedWire))]
+internal sealed partial class CouponEventsJsonContext : JsonSerializerContext;

@@ -2,6 +2,8 @@ using System.Text.RegularExpressions;
 using CouponAspire.Api.Requests;
 using CouponAspire.LocalInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -49,7 +51,7 @@ public sealed partial class RequestIdTests(PostgresFixture postgres)
         await using var system = await CouponSystem.StartAsync(postgres, consumers: 0, kestrel: true);
         var policy = await system.CreatePolicyAsync(5);
         var id = (await system.RequestAsync(policy, userId: 12))!;
-        var otherKey = new RequestIds(Options.Create(new RequestIdOptions { Key = DevelopmentTokens.NewSigningKey() }), NullLogger<RequestIds>.Instance);
+        var otherKey = new RequestIds(Options.Create(new RequestIdOptions { Key = DevelopmentTokens.NewSigningKey() }), new HostingEnvironment { EnvironmentName = Environments.Production }, NullLogger<RequestIds>.Instance);
 
         string[] forged =
         [

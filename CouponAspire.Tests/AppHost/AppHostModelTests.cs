@@ -19,7 +19,7 @@ public sealed class AppHostModelTests
         await using var app = await BuildAsync(Publish);
         var resources = Resources(app);
 
-        string[] deployed = ["kafka", "postgres", "coupondb", "token-signing-key", "request-id-key", "api", "consumer"];
+        string[] deployed = ["kafka", "postgres", "coupondb", "token-signing-key", "request-id-key", "migrations", "api", "consumer"];
         resources.Where(r => !r.IsExcludedFromPublish()).Select(r => r.Name).ShouldBe(deployed, ignoreOrder: true);
         Resource(app, "kafka").ShouldBeAssignableTo<ParameterResource>().ShouldBeAssignableTo<IResourceWithConnectionString>();
         var database = Resource(app, "coupondb").ShouldBeOfType<PostgresDatabaseResource>();
@@ -40,7 +40,7 @@ public sealed class AppHostModelTests
     [Theory]
     [InlineData("api")]
     [InlineData("consumer")]
-    public async Task A_service_gets_the_kafka_and_database_connection_strings_and_waits_until_both_are_healthy(string service)
+    public async Task A_service_gets_the_kafka_and_database_connection_strings_and_waits_until_both_are_healthy_and_the_schema_migrated(string service)
     {
         await using var app = await BuildAsync(Publish);
         var resource = Resource(app, service);
@@ -53,7 +53,20 @@ public sealed class AppHostModelTests
         dependencies.ShouldBeSubsetOf(resource.Annotations.OfType<WaitAnnotation>()
             .Where(wait => wait.WaitType == WaitType.WaitUntilHealthy)
             .Select(wait => wait.Resource.Name));
+        resource.Annotations.OfType<WaitAnnotation>().ShouldContain(wait => wait.Resource.Name == "migrations" && wait.WaitType == WaitType.WaitForCompletion);
         resource.Annotations.OfType<HealthCheckAnnotation>().ShouldContain(check => check.Key.Contains("/health"));
+    }
+
+    [Fact]
+    public async Task The_migration_worker_migrates_the_database_once_it_is_healthy()
+    {
+        await using var app = await BuildAsync(Publish);
+        var migrations = Resource(app, "migrations");
+        var environment = await EnvironmentOfAsync(app, migrations);
+
+        environment["ConnectionStrings__coupondb"].ShouldBe("{coupondb.connectionString}");
+        environment.ShouldNotContainKey("ConnectionStrings__kafka");
+        migrations.Annotations.OfType<WaitAnnotation>().ShouldContain(wait => wait.Resource.Name == "coupondb" && wait.WaitType == WaitType.WaitUntilHealthy);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public sealed partial class ManifestTests
         var resources = manifest.RootElement.GetProperty("resources");
         var names = resources.EnumerateObject().Select(r => r.Name).ToHashSet();
 
-        string[] expected = ["kafka", "postgres", "coupondb", "token-signing-key", "request-id-key", "api", "consumer"];
+        string[] expected = ["kafka", "postgres", "coupondb", "token-signing-key", "request-id-key", "migrations", "api", "consumer"];
         expected.ShouldBeSubsetOf(names);
         names.ShouldNotContain("loadgen");
         names.ShouldNotContain("kafka-ui");

@@ -16,6 +16,7 @@ public sealed class DatabaseFaultTests(PostgresFixture postgres)
         await using var server = await TemporaryPostgresServer.StartNewAsync(durable: true, cancellationToken: TestContext.Current.CancellationToken);
         var database = new TestDatabase(
             await LocalDatabases.CreateAsync(server.ConnectionString(), "coupondb", cancellationToken: TestContext.Current.CancellationToken), () => Task.CompletedTask);
+        await database.MigrateAsync();
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 2, database: database);
         long[] policies = [await system.CreatePolicyAsync(60), await system.CreatePolicyAsync(5000)];
         var drill = new FaultDrill(system, policies, users: 1500);

@@ -169,7 +169,7 @@ public sealed class KafkaFaultTests(PostgresFixture postgres)
 
     /// <summary>How long the API's publishes took, from the broker's acknowledgement back (its Kafka meter).</summary>
     private static MetricCollector<double> PublishDurations(CouponSystem system) =>
-        new(system.ApiFactory.Services.GetRequiredService<IMeterFactory>(), CouponTelemetry.Kafka, "messaging.client.operation.duration");
+        new(system.ApiFactory.Services.GetRequiredService<IMeterFactory>(), CouponAspire.Kafka.KafkaTracing.Name, "messaging.client.operation.duration");
 
     private static int SlowPublishes(MetricCollector<double> durations, int mark, TimeSpan atLeast) =>
         durations.GetMeasurementSnapshot().Skip(mark).Count(m => m.Value >= atLeast.TotalSeconds);

@@ -83,7 +83,7 @@ public sealed class CouponSystem : IAsyncDisposable
         all["CouponApi:RateLimit:PermitsPerPeriod"] = "100000";
         all["CouponApi:RateLimit:Burst"] = "100000";
         // Every trace, for the telemetry tests; sampling has tests of its own.
-        all["CouponTelemetry:TracesPerSecond"] = "0";
+        all["Telemetry:TracesPerSecond"] = "0";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;

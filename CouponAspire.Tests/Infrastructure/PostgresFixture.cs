@@ -1,4 +1,4 @@
-using CouponAspire.Contracts.Schema;
+using CouponAspire.Data;
 using CouponAspire.LocalInfrastructure;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;

@@ -1,4 +1,4 @@
-using CouponAspire.Contracts.Schema;
+using CouponAspire.Data;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -11,6 +11,13 @@ public sealed class TestDatabase(string connectionString, Func<Task> drop) : IAs
     public NpgsqlDataSource DataSource { get; } = NpgsqlDataSource.Create(connectionString);
 
     public CouponDbContext NewContext() => CouponDatabase.CreateContext(DataSource);
+
+    /// <summary>Applies the schema's migrations, as CouponAspire.MigrationService does before the services start.</summary>
+    public async Task MigrateAsync()
+    {
+        await using var context = NewContext();
+        await CouponDatabase.MigrateAsync(DataSource, context, TestContext.Current.CancellationToken);
+    }
 
     public async Task<CouponPolicy> CreatePolicyAsync(int totalQuantity, string name = "Flash sale", DateTimeOffset? startsAt = null, DateTimeOffset? endsAt = null)
     {

@@ -1,5 +1,5 @@
 using CouponAspire.Consumer.Issuance;
-using CouponAspire.Contracts.Schema;
+using CouponAspire.Data;
 
 namespace CouponAspire.Tests.Issuance;
 

@@ -1,4 +1,4 @@
-using CouponAspire.Contracts.Schema;
+using CouponAspire.Data;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 

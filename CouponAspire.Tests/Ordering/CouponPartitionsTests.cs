@@ -1,5 +1,7 @@
 using Confluent.Kafka;
+using CouponAspire.Api.Requests;
 using CouponAspire.Contracts.Events;
+using CouponAspire.Ordering;
 using CouponAspire.LocalInfrastructure;
 
 namespace CouponAspire.Tests.Ordering;
@@ -19,7 +21,7 @@ public sealed class CouponPartitionsTests
         for (long policy = 1; policy <= 300; policy++)
         {
             var delivered = await producer.ProduceAsync(
-                CouponTopics.Requests, new Message<string, byte[]> { Key = CouponRequestedCodec.KeyFor(policy), Value = [] }, TestContext.Current.CancellationToken);
+                CouponTopics.Requests, new Message<string, byte[]> { Key = CouponTopics.KeyFor(policy), Value = [] }, TestContext.Current.CancellationToken);
             CouponPartitions.Of(policy, partitions).ShouldBe(delivered.Partition.Value, $"policy {policy}");
         }
     }

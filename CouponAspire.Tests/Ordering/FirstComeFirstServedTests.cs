@@ -1,6 +1,6 @@
-using CouponAspire.Contracts.Ordering;
-using CouponAspire.Contracts.Schema;
-using static CouponAspire.Contracts.Schema.IssuanceOutcome;
+using CouponAspire.Ordering;
+using CouponAspire.Data;
+using static CouponAspire.Contracts.Events.IssuanceOutcome;
 
 namespace CouponAspire.Tests.Ordering;
 

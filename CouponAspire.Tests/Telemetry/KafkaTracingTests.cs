@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using CouponAspire.ServiceDefaults;
-using CouponAspire.ServiceDefaults.Kafka;
+using CouponAspire.Kafka;
 using Microsoft.Extensions.Configuration;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
@@ -50,7 +50,7 @@ public sealed class KafkaTracingTests
     /// <summary>The services' sampling (a budget of traces a second; a child does what its parent did).</summary>
     private static TracerProvider TracerProvider() =>
         Sdk.CreateTracerProviderBuilder()
-            .AddCouponTraceSampling(new ConfigurationBuilder().AddInMemoryCollection([new(TraceSampling.TracesPerSecondKey, "10")]).Build())
+            .AddBoundedTraceSampling(new ConfigurationBuilder().AddInMemoryCollection([new(TraceSampling.TracesPerSecondKey, "10")]).Build())
             .AddSource(KafkaTracing.Source.Name)
             .Build();
 }

@@ -35,7 +35,7 @@ public sealed class TraceSamplingTests
         var exported = new List<Activity>();
         var configuration = new ConfigurationBuilder().AddInMemoryCollection([new(TraceSampling.TracesPerSecondKey, "1")]).Build();
         using var provider = Sdk.CreateTracerProviderBuilder()
-            .AddCouponTraceSampling(configuration)
+            .AddBoundedTraceSampling(configuration)
             .AddSource(source.Name)
             .AddInMemoryExporter(exported)
             .Build();

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Confluent.Kafka;
+using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
+
+namespace CouponAspire.Kafka;
+
+/// <summary>
+/// Tracing for Kafka clients with the OpenTelemetry messaging conventions (what the missing
+/// OpenTelemetry.Instrumentation.ConfluentKafka would give): <c>{topic} publish</c> and <c>{topic} process</c>
+/// spans, and W3C trace context carried in message headers.
+/// </summary>
+public static class KafkaTracing
+{
+    /// <summary>The name of the activity source and of the meter (<see cref="KafkaMetrics"/>).</summary>
+    public const string Name = "CouponAspire.Kafka";
+
+    public static readonly ActivitySource Source = new(Name);
+
+    private static readonly TextMapPropagator Propagator = Propagators.DefaultTextMapPropagator;
+
+    private const string TraceParentHeader = "traceparent";
+    private const string TraceStateHeader = "tracestate";
+
+    public static Activity? StartPublish(string topic, string key)
+    {
+        var activity = Source.StartActivity($"{topic} publish", ActivityKind.Producer);
+        activity?.SetTag("messaging.system", "kafka")
+            .SetTag("messaging.operation.type", "send")
+            .SetTag("messaging.operation.name", "publish")
+            .SetTag("messaging.destination.name", topic)
+            .SetTag("messaging.kafka.message.key", key);
+        return activity;
+    }
+
+    /// <summary>Writes the current trace context (and baggage) into the message's headers.</summary>
+    public static void InjectContext(Activity? activity, Headers headers) =>
+        InjectContext(activity?.Context ?? Activity.Current?.Context ?? default, headers);
+
+    /// <summary>Writes the given trace context (and the current baggage) into the message's headers.</summary>
+    public static void InjectContext(ActivityContext context, Headers headers)
+    {
+        Propagator.Inject(new PropagationContext(context, Baggage.Current), headers, static (h, name, value) =>
+        {
+            h.Remove(name);
+            h.Add(name, Encoding.UTF8.GetBytes(value));
+        });
+    }
+
+    /// <summary>The trace context a message was published in, or <c>default</c> when it carries none.</summary>
+    public static ActivityContext ExtractContext(Headers? headers)
+    {
+        if (headers is null)
+        {
+            return default;
+        }
+
+        // A W3C trace context, as the API writes it, is read directly: this runs for every message consumed.
+        if (headers.TryGetLastBytes(TraceParentHeader, out var traceParent)
+            && ActivityContext.TryParse(
+                Encoding.UTF8.GetString(traceParent),
+                headers.TryGetLastBytes(TraceStateHeader, out var traceState) ? Encoding.UTF8.GetString(traceState) : null,
+                isRemote: true,
+                out var context))
+        {
+            return context;
+        }
+
+        return Propagator.Extract(default, headers, static (h, name) =>
+            h.TryGetLastBytes(name, out var value) ? [Encoding.UTF8.GetString(value)] : []).ActivityContext;
+    }
+
+    public static void SetPublished(Activity? activity, TopicPartitionOffset position)
+    {
+        activity?.SetTag("messaging.destination.partition.id", position.Partition.Value.ToString(CultureInfo.InvariantCulture));
+        if (position.Offset != Offset.Unset)
+        {
+            activity?.SetTag("messaging.kafka.offset", position.Offset.Value);
+        }
+    }
+
+    public static void SetFailed(Activity? activity, Error error) =>
+        activity?.SetStatus(ActivityStatusCode.Error, error.Reason).SetTag("error.type", error.Code.ToString());
+
+    /// <summary>
+    /// A <c>{topic} process</c> span for one message, a child of the context it was published in, so that the request
+    /// that published it and the decision about it are one trace. <paramref name="batch"/>, when the message was
+    /// processed as part of a batch, is linked: the batch's span holds the work done for all of its messages.
+    /// </summary>
+    /// <param name="mayFail">
+    /// False for a span that will not end in error. Such a span of a trace that is not sampled is never exported (only
+    /// failures of unsampled traces are): for a message published in a trace its publisher did not sample, none is
+    /// started at all (null), and one whose trace this process leaves unsampled is returned without its attributes.
+    /// Under a stampede, that is most of them.
+    /// </param>
+    public static Activity? StartProcess<TKey, TValue>(
+        ConsumeResult<TKey, TValue> message,
+        ActivityContext parent,
+        string consumerGroup,
+        string? clientId,
+        DateTimeOffset? startTime = null,
+        ActivityContext batch = default,
+        bool mayFail = true)
+    {
+        if (!mayFail && parent.TraceId != default && !parent.TraceFlags.HasFlag(ActivityTraceFlags.Recorded))
+        {
+            return null;
+        }
+
+        var activity = Source.StartActivity(
+            ActivityKind.Consumer,
+            parent,
+            links: batch == default ? null : [new ActivityLink(batch)],
+            startTime: startTime ?? default,
+            name: $"{message.Topic} process");
+        if (activity is null || (!mayFail && !activity.Recorded))
+        {
+            return activity;
+        }
+
+        activity.SetTag("messaging.system", "kafka")
+            .SetTag("messaging.operation.type", "process")
+            .SetTag("messaging.operation.name", "process")
+            .SetTag("messaging.destination.name", message.Topic)
+            .SetTag("messaging.destination.partition.id", message.Partition.Value.ToString(CultureInfo.InvariantCulture))
+            .SetTag("messaging.kafka.offset", message.Offset.Value)
+            .SetTag("messaging.consumer.group.name", consumerGroup)
+            .SetTag("messaging.client.id", clientId);
+        if (KeyOf(message.Message.Key) is { } key)
+        {
+            activity.SetTag("messaging.kafka.message.key", key);
+        }
+
+        return activity;
+    }
+
+    /// <summary>The message key as text, as the conventions want it: keys here are UTF-8 strings, read as bytes or as strings.</summary>
+    private static string? KeyOf<TKey>(TKey key) => key switch
+    {
+        string text => text,
+        byte[] bytes => Encoding.UTF8.GetString(bytes),
+        _ => null,
+    };
+
+    /// <summary>
+    /// A <c>{topic} process</c> span for a whole batch, linked to every message's publish context
+    /// (<paramref name="publishedIn"/>); the work done for the batch (its database transaction) hangs under it.
+    /// </summary>
+    public static Activity? StartBatchProcess<TMessage>(
+        string topic, string consumerGroup, string? clientId, IReadOnlyList<TMessage> messages, Func<TMessage, ActivityContext> publishedIn)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        var links = new List<ActivityLink>(messages.Count);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (publishedIn(messages[i]) is var context && context != default)
+            {
+                links.Add(new ActivityLink(context));
+            }
+        }
+
+        var activity = Source.StartActivity(ActivityKind.Consumer, parentContext: default, tags: null, links: links, name: $"{topic} process");
+        activity?.SetTag("messaging.system", "kafka")
+            .SetTag("messaging.operation.type", "process")
+            .SetTag("messaging.operation.name", "process")
+            .SetTag("messaging.destination.name", topic)
+            .SetTag("messaging.consumer.group.name", consumerGroup)
+            .SetTag("messaging.client.id", clientId)
+            .SetTag("messaging.batch.message_count", messages.Count);
+        return activity;
+    }
+}
