@@ -10,6 +10,7 @@ namespace CouponAspire.Api;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(CreatePolicyRequest))]
 [JsonSerializable(typeof(PolicyResponse))]
+[JsonSerializable(typeof(PolicyRemaining))]
 [JsonSerializable(typeof(IssueCouponRequest))]
 [JsonSerializable(typeof(CouponRequestAccepted))]
 [JsonSerializable(typeof(CouponRequestStatus))]

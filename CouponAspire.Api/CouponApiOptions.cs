@@ -10,10 +10,14 @@ public sealed class CouponApiOptions
     public const long MaxRequestBodyBytes = 4 * 1024;
 
     /// <summary>
-    /// How often every API instance re-reads the policies it is serving (default 200 ms): a policy sold out, or one
-    /// created through another instance, is known here at most this long plus one query later.
+    /// How often every API instance re-reads the policies it is serving whose decisions it has not seen for as long
+    /// (default 2 s): the sold-out gate's fallback when <c>coupon-decisions</c> is quiet or not followed, and how soon a
+    /// policy created through another instance is found here.
     /// </summary>
-    public TimeSpan PolicyRefreshInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan PolicyRefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often a server-sent-events stream with nothing to say writes a comment, so that proxies keep it open (default 15 s).</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Issue requests a user may make: <see cref="RateLimitOptions.Burst"/> at once, then <see cref="RateLimitOptions.PermitsPerPeriod"/> every <see cref="RateLimitOptions.Period"/>.</summary>
     public RateLimitOptions RateLimit { get; set; } = new();

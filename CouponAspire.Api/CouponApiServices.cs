@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using CouponAspire.Api.Decisions;
 using CouponAspire.Api.Policies;
 using CouponAspire.Api.Requests;
 using CouponAspire.Contracts;
@@ -14,6 +15,14 @@ public static class CouponApiServices
         builder.AddCouponDatabase();
         builder.AddKafkaProducer<string, byte[]>("kafka", CouponRequestsProducer.Configure);
         builder.AddKafkaTopicProvisioning("CouponEvents", CouponTopics.Requests, CouponTopics.Decisions);
+        builder.AddKafkaConsumerFactory<byte[]?, byte[]?>("kafka", config =>
+        {
+            // The decisions follower assigns itself every partition and commits nothing: the group is only a name.
+            config.GroupId = "coupon-api-decisions";
+            config.EnableAutoCommit = false;
+            config.EnableAutoOffsetStore = false;
+            config.AllowAutoCreateTopics = false;
+        });
         builder.Services.AddHostedService<PublisherWarmUp>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ApiMetrics.MeterName));
 
@@ -30,6 +39,14 @@ public static class CouponApiServices
             .ValidateOnStart();
         builder.Services.AddSingleton<RequestIds>();
         builder.Services.AddSingleton<RequestWithdrawals>();
+        builder.Services.AddOptions<DecisionsOptions>()
+            .Bind(builder.Configuration.GetSection(DecisionsOptions.SectionName))
+            .Validate(o => o.Capacity > 0 && o.MaxAge > TimeSpan.Zero, $"{DecisionsOptions.SectionName}: Capacity and MaxAge must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<RecentDecisions>();
+        builder.Services.AddSingleton<PolicyCounters>();
+        builder.Services.AddSingleton<RequestOutcomes>();
+        builder.Services.AddHostedService<DecisionFollower>();
         builder.Services.AddSingleton<CouponRequestPublisher>();
         builder.Services.AddSingleton<CouponRequestAdmission>();
         builder.Services.AddSingleton<ApiMetrics>();

@@ -79,13 +79,6 @@ public static class CouponAspireApplication
         var consumer = builder.AddProject<Projects.CouponAspire_Consumer>("consumer")
             .WithCouponInfrastructure(infrastructure, migrations, partitions, tracesPerSecond)
             .WithEnvironment("Issuance__Strategy", issuanceStrategy)
-            .WithEnvironment(context =>
-            {
-                foreach (var (key, value) in infrastructure.ConsumerSettings)
-                {
-                    context.EnvironmentVariables[key] = value ?? "";
-                }
-            })
             .WithReplicas(consumerReplicas)
             .WithHttpHealthCheckOfEveryReplica("/health");
 

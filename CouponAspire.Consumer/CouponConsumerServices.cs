@@ -28,12 +28,16 @@ public static class CouponConsumerServices
             config.PartitionAssignmentStrategy ??= PartitionAssignmentStrategy.CooperativeSticky;
             config.ClientId ??= $"{Environment.MachineName}-{Environment.ProcessId}";
         });
+        // Decisions and dead letters: acknowledged by every in-sync replica, written once and in order, before offsets are stored.
         builder.AddKafkaProducer<byte[]?, byte[]?>("kafka", config =>
         {
             config.Acks = Acks.All;
             config.EnableIdempotence = true;
             config.AllowAutoCreateTopics = false;
             config.MessageTimeoutMs ??= 10000;
+            // A batch's decisions are produced at once and waited for: nothing to gain from lingering.
+            config.LingerMs ??= 0;
+            config.Partitioner ??= Partitioner.Murmur2Random;
         });
         builder.AddKafkaTopicProvisioning("CouponEvents", CouponTopics.Requests, CouponTopics.Decisions, CouponTopics.DeadLetters);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(IssuanceMetrics.MeterName));
@@ -45,6 +49,7 @@ public static class CouponConsumerServices
             .ValidateOnStart();
         builder.Services.AddSingleton<IssuanceMetrics>();
         builder.Services.AddSingleton<DeadLetterPublisher>();
+        builder.Services.AddSingleton<DecisionPublisher>();
         builder.Services.AddSingleton<CouponBatchProcessor>();
         builder.Services.AddSingleton<ConsumerLoopHealth>();
         builder.Services.AddHealthChecks().AddCheck<ConsumerLoopHealth>("consume-loop");

@@ -23,4 +23,10 @@ public sealed class RequestOutcome
     public long? KafkaOffset { get; set; }
     public DateTimeOffset RequestedAt { get; set; }
     public DateTimeOffset DecidedAt { get; set; }
+
+    /// <summary>
+    /// The policy's quantity left after this decision, as published on <c>coupon-decisions</c> (a redelivered request
+    /// publishes it again unchanged); null when the policy does not exist, and for a withdrawn request.
+    /// </summary>
+    public int? RemainingQuantity { get; set; }
 }

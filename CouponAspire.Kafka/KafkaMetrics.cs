@@ -23,14 +23,15 @@ public sealed class KafkaMetrics
         _sentMessages = _meter.CreateCounter<long>(
             "messaging.client.sent.messages", "{message}", "Messages handed to the producer, by result (error.type when the broker did not take them).");
         _sendDuration = _meter.CreateHistogram(
-            "messaging.client.operation.duration", "s", "Time from handing a message to the producer to the broker's acknowledgement.",
+            "messaging.client.operation.duration", "s", "Time from handing messages to the producer to the broker's acknowledgement of them.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _consumedMessages = _meter.CreateCounter<long>("messaging.client.consumed.messages", "{message}", "Messages the consumer received.");
         _partitionChanges = _meter.CreateCounter<long>(
             "messaging.kafka.consumer.partition_changes", "{partition}", "Partitions assigned to, revoked from or lost by this consumer in rebalances, by change.");
     }
 
-    public void RecordPublished(string topic, TimeSpan elapsed, Error? error = null)
+    /// <summary>A publish of <paramref name="count"/> messages (one operation), acknowledged or failed after <paramref name="elapsed"/>.</summary>
+    public void RecordPublished(string topic, TimeSpan elapsed, Error? error = null, int count = 1)
     {
         var tags = new TagList { { "messaging.system", "kafka" }, { "messaging.operation.name", "publish" }, { "messaging.destination.name", topic } };
         if (error is not null)
@@ -38,7 +39,7 @@ public sealed class KafkaMetrics
             tags.Add("error.type", error.Code.ToString());
         }
 
-        _sentMessages.Add(1, tags);
+        _sentMessages.Add(count, tags);
         _sendDuration.Record(elapsed.TotalSeconds, tags);
     }
 

@@ -24,9 +24,12 @@ public static class KafkaTracing
     private const string TraceParentHeader = "traceparent";
     private const string TraceStateHeader = "tracestate";
 
-    public static Activity? StartPublish(string topic, string key)
+    /// <summary>A <c>{topic} publish</c> span under the current activity, or under <paramref name="parent"/> when given.</summary>
+    public static Activity? StartPublish(string topic, string key, ActivityContext parent = default)
     {
-        var activity = Source.StartActivity($"{topic} publish", ActivityKind.Producer);
+        var activity = parent == default
+            ? Source.StartActivity($"{topic} publish", ActivityKind.Producer)
+            : Source.StartActivity($"{topic} publish", ActivityKind.Producer, parent);
         activity?.SetTag("messaging.system", "kafka")
             .SetTag("messaging.operation.type", "send")
             .SetTag("messaging.operation.name", "publish")
@@ -47,6 +50,26 @@ public static class KafkaTracing
             h.Remove(name);
             h.Add(name, Encoding.UTF8.GetBytes(value));
         });
+    }
+
+    /// <summary>
+    /// Copies the trace context headers of one message to another as they are, so that the second is published in the
+    /// first one's trace without a span of its own: cheaper than reading and writing the context again.
+    /// </summary>
+    public static void CopyContext(Headers? from, Headers to)
+    {
+        if (from is null)
+        {
+            return;
+        }
+
+        foreach (var name in (ReadOnlySpan<string>)[TraceParentHeader, TraceStateHeader])
+        {
+            if (from.TryGetLastBytes(name, out var value))
+            {
+                to.Add(name, value);
+            }
+        }
     }
 
     /// <summary>The trace context a message was published in, or <c>default</c> when it carries none.</summary>
@@ -98,7 +121,7 @@ public static class KafkaTracing
     public static Activity? StartProcess<TKey, TValue>(
         ConsumeResult<TKey, TValue> message,
         ActivityContext parent,
-        string consumerGroup,
+        string? consumerGroup,
         string? clientId,
         DateTimeOffset? startTime = null,
         ActivityContext batch = default,

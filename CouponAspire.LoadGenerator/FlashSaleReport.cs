@@ -5,9 +5,10 @@ using CouponAspire.LocalInfrastructure;
 namespace CouponAspire.LoadGenerator;
 
 /// <summary>
-/// Everything a run found, for the console and for <c>--report-json</c>: what was sent and how fast, how long decisions
-/// took (<see cref="AcceptedToDecidedMs"/>, from each outcome's <c>requestedAt</c> and <c>decidedAt</c>), the invariants,
-/// one ordering verdict per policy, and <see cref="Held"/>.
+/// Everything a run found, for the console and for <c>--report-json</c>: what was sent and how fast, how long clients
+/// waited for their outcome (<see cref="ClickToResultMs"/>, from sending the request to knowing), how long decisions took
+/// (<see cref="AcceptedToDecidedMs"/>, from each outcome's <c>requestedAt</c> and <c>decidedAt</c>), the invariants, one
+/// ordering verdict per policy, and <see cref="Held"/>.
 /// </summary>
 internal sealed record FlashSaleReport(
     string Api,
@@ -23,6 +24,7 @@ internal sealed record FlashSaleReport(
     double GeneratorCpuSeconds,
     LatencySummary IssueLatencyMs,
     LatencySummary AcceptedLatencyMs,
+    LatencySummary ClickToResultMs,
     LatencySummary AcceptedToDecidedMs,
     double? DrainSeconds,
     IReadOnlyDictionary<string, int> Outcomes,
@@ -52,6 +54,7 @@ internal sealed record FlashSaleReport(
         var refusals = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var issueLatencies = new List<double>(recording.Sent);
         var acceptedLatencies = new List<double>(recording.Sent);
+        var clickToResult = new List<double>(recording.Sent);
         for (var i = 0; i < recording.Sent; i++)
         {
             var status = recording.Status[i];
@@ -64,6 +67,11 @@ internal sealed record FlashSaleReport(
             {
                 accepted++;
                 acceptedLatencies.Add(Milliseconds(recording.LatencyTicks[i]));
+                if (recording.ClickToResultTicks[i] > 0)
+                {
+                    clickToResult.Add(Milliseconds(recording.ClickToResultTicks[i]));
+                }
+
                 continue;
             }
 
@@ -104,7 +112,7 @@ internal sealed record FlashSaleReport(
             recording.StartedAt,
             new SaleShape(
                 policies.Count, settings.Quantity, plan.Requests, plan.Users, settings.Duration?.TotalSeconds, settings.Concurrency, settings.Ramp.TotalSeconds,
-                settings.DecisionTimeout.TotalSeconds, settings.FirstUserId, settings.Seed),
+                settings.Result.ToString().ToLowerInvariant(), settings.DecisionTimeout.TotalSeconds, settings.FirstUserId, settings.Seed),
             recording.Sent,
             accepted,
             refused,
@@ -115,6 +123,7 @@ internal sealed record FlashSaleReport(
             recording.ProcessorTime.TotalSeconds,
             LatencySummary.Of([.. issueLatencies]),
             LatencySummary.Of([.. acceptedLatencies]),
+            LatencySummary.Of([.. clickToResult]),
             LatencySummary.Of([.. decisionLatencies]),
             drain,
             outcomes,
@@ -142,6 +151,10 @@ internal sealed record FlashSaleReport(
         double? soldOutAfter = issued.Count >= policy.TotalQuantity && issued.Count > 0
             ? (issued.Max(r => r.Outcome!.DecidedAt!.Value) - recording.StartedAt).TotalSeconds
             : null;
+        // Requests the API still took after the last coupon had been issued: what the sold-out gate let through.
+        int? acceptedAfterSoldOut = soldOutAfter is null
+            ? null
+            : mine.Count(r => r.Outcome is { } outcome && outcome.RequestedAt > issued.Max(w => w.Outcome!.DecidedAt!.Value));
         var firstRefusal = recording.FirstSoldOutRefusal[index];
         return new PolicyReport(
             policy.PolicyId,
@@ -150,7 +163,8 @@ internal sealed record FlashSaleReport(
             issued.Count,
             policy.IssuedCount,
             soldOutAfter,
-            firstRefusal == 0 ? null : Stopwatch.GetElapsedTime(recording.StartTimestamp, firstRefusal).TotalSeconds);
+            firstRefusal == 0 ? null : Stopwatch.GetElapsedTime(recording.StartTimestamp, firstRefusal).TotalSeconds,
+            acceptedAfterSoldOut);
     }
 
     private static double Milliseconds(long stopwatchTicks) => stopwatchTicks * 1000.0 / Stopwatch.Frequency;
@@ -158,17 +172,39 @@ internal sealed record FlashSaleReport(
 
 /// <summary>
 /// What was asked for: <c>Requests</c> planned (all sent unless <c>DurationSeconds</c> ran out first), from <c>Users</c>
-/// users (ids from <c>FirstUserId</c> on).
+/// users (ids from <c>FirstUserId</c> on), each client learning its outcome by <c>Result</c> (wait, events or poll).
 /// </summary>
 internal sealed record SaleShape(
-    int Policies, int Quantity, int Requests, int Users, double? DurationSeconds, int Concurrency, double RampSeconds, double DecisionTimeoutSeconds, long FirstUserId, int Seed);
+    int Policies,
+    int Quantity,
+    int Requests,
+    int Users,
+    double? DurationSeconds,
+    int Concurrency,
+    double RampSeconds,
+    string Result,
+    double DecisionTimeoutSeconds,
+    long FirstUserId,
+    int Seed);
 
-/// <summary>Reading the outcomes back; <c>UncertainDecided</c> counts 503s with an unknown outcome that were decided after all.</summary>
+/// <summary>
+/// Reading back, as an administrator, the outcomes the clients did not learn; <c>UncertainDecided</c> counts 503s with an
+/// unknown outcome that were decided after all.
+/// </summary>
 internal sealed record PollingSummary(long Calls, long Errors, double DurationSeconds, int UncertainDecided);
 
 /// <summary>
 /// One policy after the sale. <c>SoldOutAfterSeconds</c>: from the first request sent to the last Issued decision
 /// (null if not sold out); <c>FirstSoldOutRefusalAfterSeconds</c>: to the first 409 SoldOut answer (the gate closing).
+/// <c>AcceptedAfterSoldOut</c>: requests accepted after its last coupon was issued (by their <c>requestedAt</c>), which
+/// the sold-out gate let through before it learnt.
 /// </summary>
 internal sealed record PolicyReport(
-    long Id, int TotalQuantity, int DistinctUsersAccepted, int IssuedOutcomes, int IssuedCount, double? SoldOutAfterSeconds, double? FirstSoldOutRefusalAfterSeconds);
+    long Id,
+    int TotalQuantity,
+    int DistinctUsersAccepted,
+    int IssuedOutcomes,
+    int IssuedCount,
+    double? SoldOutAfterSeconds,
+    double? FirstSoldOutRefusalAfterSeconds,
+    int? AcceptedAfterSoldOut);

@@ -8,8 +8,9 @@ using Spectre.Console;
 namespace CouponAspire.LoadGenerator;
 
 /// <summary>
-/// One flash sale: open the policies (covering every partition), note where the log ends, send the plan, read every
-/// outcome back and the policies' final counts, judge each policy's order against the log, then report.
+/// One flash sale: open the policies (covering every partition), note where the topics end, send the plan (each client
+/// learning its outcome), read the policies' final counts, judge each policy's order and decisions against the topics,
+/// then report.
 /// </summary>
 internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
 {
@@ -63,7 +64,7 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
         var policies = await OpenPoliciesAsync(api, cancellationToken);
         var plan = SalePlan.Create(settings.Requests, settings.Users, policies.Count, settings.Seed);
         ordering?.MarkStart();
-        var (recording, polled, poll) = await RunSaleAsync(http, api, policies, plan, terminal, cancellationToken);
+        var (recording, poll) = await RunSaleAsync(http, api, policies, plan, terminal, cancellationToken);
 
         var finals = new List<PolicyFinalState>(policies.Count);
         foreach (var policy in policies)
@@ -72,7 +73,7 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
             finals.Add(new PolicyFinalState(final.Id, final.TotalQuantity, final.IssuedCount));
         }
 
-        var taken = TakenRequests(plan, policies, recording, polled, poll);
+        var taken = TakenRequests(plan, policies, recording);
         var unanswered = recording.Status.AsSpan(0, recording.Sent).Count(SaleRecording.NoAnswer);
         var invariants = InvariantCheck.Evaluate(finals, taken, settings.DecisionTimeout, unanswered);
         var orderingRows = ordering is null
@@ -102,7 +103,7 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
     /// </summary>
     private async Task<List<PolicyView>> OpenPoliciesAsync(CouponApiClient api, CancellationToken cancellationToken)
     {
-        var partitions = target.Kafka is { } kafka && settings.CheckOrdering ? CouponEventsLog.Ends(kafka).Count : 0;
+        var partitions = target.Kafka is { } kafka && settings.CheckOrdering ? TopicLogs.Ends(kafka).Count : 0;
         var wanted = settings.Policies ?? (partitions > 0 ? partitions : FlashSaleSettings.DefaultPolicies);
         var perPartition = partitions > 0 ? (wanted + partitions - 1) / partitions : int.MaxValue;
         var held = new int[Math.Max(partitions, 1)];
@@ -130,8 +131,8 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
         return policies;
     }
 
-    /// <summary>Sends the plan and reads the outcomes back, with the progress view on meanwhile.</summary>
-    private async Task<(SaleRecording Recording, int[] Polled, PollResult Poll)> RunSaleAsync(
+    /// <summary>Sends the plan, each client learning its outcome as it goes, with the progress view on meanwhile.</summary>
+    private async Task<(SaleRecording Recording, PollResult Poll)> RunSaleAsync(
         HttpClient http, CouponApiClient api, List<PolicyView> policies, SalePlan plan, bool terminal, CancellationToken cancellationToken)
     {
         var tokens = new UserTokens(target.Tokens, settings.FirstUserId, plan.Users);
@@ -142,18 +143,25 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
         var view = new ProgressView(counters, terminal).RunAsync(stopView.Token);
         try
         {
-            var recording = await new IssueRequestSender(http, plan, requestUris, tokens, counters)
+            var results = new ResultReader(http, target.Api, settings.Result);
+            var recording = await new IssueRequestSender(http, plan, requestUris, tokens, results, settings.DecisionTimeout, counters)
                 .RunAsync(settings.Concurrency, settings.Ramp, settings.Duration, settings.Rate, cancellationToken);
 
-            // Accepted requests, and 503s that may have been published after all: the latter are read, never waited for.
-            var polled = Enumerable.Range(0, recording.Sent).Where(i => recording.RequestIds[i] is not null).ToArray();
+            // What the clients did not learn: 503s that may have been published after all (read, never waited for), and
+            // accepted requests not decided in time (read once more, as an administrator).
+            var polled = Enumerable.Range(0, recording.Sent).Where(i => recording.RequestIds[i] is not null && recording.Results[i] is null).ToArray();
             var poll = await new OutcomePoller(api, counters).PollAsync(
                 polled.Select(i => recording.RequestIds[i]!).ToArray(),
                 polled.Select(recording.IsAccepted).ToArray(),
                 settings.PollConcurrency,
-                DateTimeOffset.UtcNow + settings.DecisionTimeout,
+                DateTimeOffset.UtcNow + (polled.Any(recording.IsAccepted) ? TimeSpan.FromSeconds(5) : TimeSpan.Zero),
                 cancellationToken);
-            return (recording, polled, poll);
+            for (var k = 0; k < polled.Length; k++)
+            {
+                recording.Results[polled[k]] = poll.Outcomes[k];
+            }
+
+            return (recording, poll);
         }
         finally
         {
@@ -162,17 +170,16 @@ internal sealed class FlashSaleRunner(FlashSaleSettings settings, Target target)
         }
     }
 
-    private List<TakenRequest> TakenRequests(SalePlan plan, List<PolicyView> policies, SaleRecording recording, int[] polled, PollResult poll)
+    private List<TakenRequest> TakenRequests(SalePlan plan, List<PolicyView> policies, SaleRecording recording)
     {
-        var taken = new List<TakenRequest>(polled.Length);
-        for (var k = 0; k < polled.Length; k++)
+        var taken = new List<TakenRequest>();
+        for (var index = 0; index < recording.Sent; index++)
         {
-            var index = polled[k];
-            if (recording.IsAccepted(index) || poll.Outcomes[k] is not null)
+            if (recording.IsAccepted(index) || (recording.RequestIds[index] is not null && recording.Results[index] is not null))
             {
                 var user = plan.UserOfRequest[index];
                 taken.Add(new TakenRequest(
-                    recording.RequestIds[index]!, policies[plan.PolicyOf(user)].Id, settings.FirstUserId + user, recording.IsAccepted(index), poll.Outcomes[k]));
+                    recording.RequestIds[index]!, policies[plan.PolicyOf(user)].Id, settings.FirstUserId + user, recording.IsAccepted(index), recording.Results[index]));
             }
         }
 

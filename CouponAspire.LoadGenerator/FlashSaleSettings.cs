@@ -4,7 +4,8 @@ namespace CouponAspire.LoadGenerator;
 /// <param name="Policies">Policies on sale; null: one per partition of <c>coupon-events</c>.</param>
 /// <param name="Duration">Send for this long at most; null: until every request of the plan is sent.</param>
 /// <param name="Rate">Requests a second at most, paced evenly; null: as fast as the workers go.</param>
-/// <param name="CheckOrdering">Judge each policy's order against <c>coupon-events</c>.</param>
+/// <param name="Result">How each client learns its outcome once accepted.</param>
+/// <param name="CheckOrdering">Judge each policy's order against <c>coupon-events</c> and its decisions against <c>coupon-decisions</c>.</param>
 internal sealed record FlashSaleSettings(
     int? Policies,
     int Quantity,
@@ -14,6 +15,7 @@ internal sealed record FlashSaleSettings(
     double? Rate,
     int Concurrency,
     TimeSpan Ramp,
+    ResultMode Result,
     int PollConcurrency,
     TimeSpan DecisionTimeout,
     long FirstUserId,

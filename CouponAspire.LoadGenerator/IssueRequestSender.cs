@@ -5,10 +5,13 @@ using System.Text.Json;
 namespace CouponAspire.LoadGenerator;
 
 /// <summary>
-/// The flash sale itself: <c>concurrency</c> workers, started one after another over the ramp, each taking the next
-/// request of the plan and sending it with its user's own token, once — until the plan is sent or the time is up.
+/// The flash sale itself: <c>concurrency</c> workers — the crowd's users — started one after another over the ramp, each
+/// taking the next request of the plan, sending it with its user's own token, once, and when it is accepted learning its
+/// outcome the way a client does (<see cref="ResultReader"/>) before taking the next — until the plan is sent or the
+/// time is up.
 /// </summary>
-internal sealed class IssueRequestSender(HttpClient http, SalePlan plan, Uri[] requestUris, UserTokens tokens, LiveCounters counters)
+internal sealed class IssueRequestSender(
+    HttpClient http, SalePlan plan, Uri[] requestUris, UserTokens tokens, ResultReader results, TimeSpan decisionTimeout, LiveCounters counters)
 {
     /// <summary>Room for any answer of the issue endpoint (a few hundred bytes); a longer one is drained and counted as unreadable.</summary>
     private const int BodyBufferSize = 8 * 1024;
@@ -85,24 +88,36 @@ internal sealed class IssueRequestSender(HttpClient http, SalePlan plan, Uri[] r
         var started = Stopwatch.GetTimestamp();
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            var body = await ReadBodyAsync(response, buffer, cancellationToken);
-            _recording.Status[index] = (short)response.StatusCode;
-            Record(index, policy, response.StatusCode, body.Span);
+            using (var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken))
+            {
+                var body = await ReadBodyAsync(response, buffer, cancellationToken);
+                _recording.Status[index] = (short)response.StatusCode;
+                _recording.LatencyTicks[index] = Stopwatch.GetTimestamp() - started;
+                Record(index, policy, response.StatusCode, body.Span);
+            }
+
+            if (_recording.IsAccepted(index))
+            {
+                var deadline = started + (long)(decisionTimeout.TotalSeconds * Stopwatch.Frequency);
+                if (await results.ReadAsync(_recording.RequestIds[index]!, tokens.AuthorizationOf(user), deadline, cancellationToken) is { Decided: true } result)
+                {
+                    _recording.Results[index] = result;
+                    _recording.ClickToResultTicks[index] = Stopwatch.GetTimestamp() - started;
+                    counters.Decided();
+                }
+            }
         }
         catch (HttpRequestException e)
         {
             _recording.Details[index] = e.HttpRequestError.ToString();
+            _recording.LatencyTicks[index] = Stopwatch.GetTimestamp() - started;
             counters.Failed();
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             _recording.Details[index] = "Timeout";
-            counters.Failed();
-        }
-        finally
-        {
             _recording.LatencyTicks[index] = Stopwatch.GetTimestamp() - started;
+            counters.Failed();
         }
     }
 

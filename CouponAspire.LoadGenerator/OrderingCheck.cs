@@ -1,32 +1,45 @@
 using CouponAspire.Contracts.Events;
 using CouponAspire.Ordering;
-using CouponAspire.Data;
 
 namespace CouponAspire.LoadGenerator;
 
-/// <summary>One policy's verdict as the report shows it.</summary>
-internal sealed record OrderingRow(long PolicyId, int? Partition, int RequestsInLog, bool Ok, string Detail);
+/// <summary>
+/// One policy's verdict as the report shows it: its order against <c>coupon-events</c> and its decisions against
+/// <c>coupon-decisions</c> (<c>DecisionsOnTopic</c> counts those published again after a redelivery).
+/// </summary>
+internal sealed record OrderingRow(long PolicyId, int? Partition, int RequestsInLog, int DecisionsOnTopic, bool OrderOk, bool DecisionsOk, string Detail)
+{
+    public bool Ok => OrderOk && DecisionsOk;
+}
 
 /// <summary>
 /// Each policy of the sale judged against its partition of <c>coupon-events</c>, read over the Kafka protocol from where
 /// the sale began: every accepted request in the log exactly once, all on one partition, and the coupons to exactly the
 /// first N distinct users in partition order, each on their first request (<see cref="FirstComeFirstServed"/>).
 /// Outcomes are what the API answered when asked; a request in the log that the sale was not told was accepted (a 503
-/// published after all, or withdrawn) is asked about too.
+/// published after all, or withdrawn) is asked about too. Each policy's decisions, read from <c>coupon-decisions</c> from
+/// where the sale began, must agree with those outcomes and follow its requests' order (<see cref="DecisionStream"/>).
 /// </summary>
 internal sealed class OrderingCheck(CouponApiClient api, string kafka)
 {
-    /// <summary>Where each partition ends before the sale: its requests are after this.</summary>
+    /// <summary>Where each partition of <c>coupon-events</c> ends before the sale: its requests are after this.</summary>
     public Dictionary<int, long> Start { get; private set; } = [];
 
-    public void MarkStart() => Start = CouponEventsLog.Ends(kafka);
+    /// <summary>The same for <c>coupon-decisions</c>.</summary>
+    public Dictionary<int, long> DecisionsStart { get; private set; } = [];
+
+    public void MarkStart()
+    {
+        Start = TopicLogs.Ends(kafka);
+        DecisionsStart = TopicLogs.Ends(kafka, CouponTopics.Decisions);
+    }
 
     public async Task<List<OrderingRow>> JudgeAsync(
         IReadOnlyList<PolicyTerms> policies, IReadOnlyList<TakenRequest> taken, int concurrency, CancellationToken cancellationToken)
     {
-        var log = CouponEventsLog.Read(kafka, Start, cancellationToken);
+        var log = TopicLogs.ReadRequests(kafka, Start, cancellationToken);
         var ours = policies.Select(p => p.PolicyId).ToHashSet();
-        var logged = log.Requests.Where(r => ours.Contains(r.PolicyId)).ToList();
+        var logged = log.Messages.Where(r => ours.Contains(r.PolicyId)).ToList();
 
         var outcomes = new Dictionary<string, IssuanceOutcome?>(StringComparer.Ordinal);
         foreach (var request in taken)
@@ -46,6 +59,11 @@ internal sealed class OrderingCheck(CouponApiClient api, string kafka)
             }
         });
 
+        var decisions = TopicLogs.ReadDecisions(kafka, DecisionsStart, cancellationToken).Messages.Where(d => ours.Contains(d.Decision.PolicyId)).ToLookup(d => d.Decision.PolicyId);
+        var answered = taken
+            .Where(r => r.Outcome is { Decided: true })
+            .ToDictionary(r => r.RequestId, r => new CouponDecided(
+                r.RequestId, r.PolicyId, r.UserId, r.Outcome!.Status, r.Outcome.Reason, r.Outcome.CouponId, r.Outcome.RequestedAt, r.Outcome.DecidedAt!.Value, null), StringComparer.Ordinal);
         var byPolicy = logged.ToLookup(r => r.PolicyId);
         var accepted = taken.Where(r => r.Answered202).ToLookup(r => r.PolicyId, r => r.RequestId);
         return [.. policies.Select(policy =>
@@ -54,9 +72,17 @@ internal sealed class OrderingCheck(CouponApiClient api, string kafka)
                 .Select(r => new OrderedRequest(r.RequestId, r.UserId, r.RequestedAt, r.Partition, r.Offset, outcomes.GetValueOrDefault(r.RequestId)))
                 .ToList();
             var partition = requests.Count > 0 ? requests[0].Partition : (int?)null;
-            var verdict = FirstComeFirstServed.Judge(
+            var order = FirstComeFirstServed.Judge(
                 policy, requests, [.. accepted[policy.PolicyId]], partition is { } p ? log.UnseenBefore(p) : null);
-            return new OrderingRow(verdict.PolicyId, verdict.Partition, verdict.RequestsInLog, verdict.Ok, verdict.Detail);
+            var stream = DecisionStream.Judge(policy, [.. byPolicy[policy.PolicyId]], [.. decisions[policy.PolicyId]], answered);
+            var detail = (order.Ok, stream.Ok) switch
+            {
+                (true, true) => $"{order.Detail}; {stream.Detail}",
+                (false, true) => order.Detail,
+                (true, false) => $"coupon-decisions: {stream.Detail}",
+                _ => $"{order.Detail}; coupon-decisions: {stream.Detail}",
+            };
+            return new OrderingRow(order.PolicyId, order.Partition, order.RequestsInLog, stream.OnTopic, order.Ok, stream.Ok, detail);
         })];
     }
 

@@ -16,7 +16,8 @@ var duration = new Option<double?>("--duration") { Description = "Send for this 
 var rate = new Option<double?>("--rate") { Description = "Requests a second at most, paced evenly (a steady load rather than a stampede). Default: as fast as the workers go." };
 var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight at full speed (its workers: on a busy machine each request spends a while in this process too, so it takes more workers than a native client's connections to keep as many at the API).", DefaultValueFactory = _ => 256 };
 var ramp = new Option<double>("--ramp-seconds") { Description = "Time over which concurrency grows linearly to its target.", DefaultValueFactory = _ => 1 };
-var pollConcurrency = new Option<int>("--poll-concurrency") { Description = "Outcome reads in flight.", DefaultValueFactory = _ => 32 };
+var resultMode = new Option<ResultMode>("--result") { Description = "How each client learns its outcome once accepted: wait (GET with Prefer: wait), events (the request's server-sent events) or poll (GET every 250 ms).", DefaultValueFactory = _ => ResultMode.Wait };
+var pollConcurrency = new Option<int>("--poll-concurrency") { Description = "Reads in flight of the outcomes the clients did not learn (503s whose outcome was unknown).", DefaultValueFactory = _ => 32 };
 var decisionTimeout = new Option<double>("--decision-timeout-seconds") { Description = "Longest an accepted request may wait for its decision.", DefaultValueFactory = _ => 60 };
 var firstUserId = new Option<long>("--first-user-id") { Description = "Users are this id and the ones after it. Default: from the clock, so that every run has users of its own." };
 var seed = new Option<int>("--seed") { Description = "Seed of the order of clicks.", DefaultValueFactory = _ => 1 };
@@ -36,7 +37,7 @@ rate.Validators.Add(result => { if (result.GetValueOrDefault<double?>() is <= 0)
 var root = new RootCommand(
     "Drives a running CouponAspire API with a flash sale, then judges it: every invariant a client can see, and each policy's order against coupon-events. Exit code 0: it held; 1: something broke; 2: could not run.")
 {
-    api, kafka, signingKey, issuer, audience, policies, quantity, requests, users, duration, rate, concurrency, ramp, pollConcurrency, decisionTimeout, firstUserId, seed, reportJson, plain,
+    api, kafka, signingKey, issuer, audience, policies, quantity, requests, users, duration, rate, concurrency, ramp, resultMode, pollConcurrency, decisionTimeout, firstUserId, seed, reportJson, plain,
     noOrdering, quick,
 };
 root.SetAction((result, cancellationToken) =>
@@ -52,6 +53,7 @@ root.SetAction((result, cancellationToken) =>
         result.GetValue(rate),
         Pick(concurrency, 16),
         TimeSpan.FromSeconds(Pick(ramp, 0.25)),
+        result.GetValue(resultMode),
         result.GetValue(pollConcurrency),
         TimeSpan.FromSeconds(result.GetValue(decisionTimeout)),
         result.GetResult(firstUserId) is null or { Implicit: true } ? FlashSaleSettings.FirstUserIdFromClock() : result.GetValue(firstUserId),

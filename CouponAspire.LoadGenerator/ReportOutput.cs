@@ -27,9 +27,10 @@ internal static class ReportOutput
             $"{report.GeneratorCpuSeconds:0.00} s ({report.GeneratorCpuSeconds / Math.Max(report.SendSeconds, 1e-9) / Environment.ProcessorCount:P0} of {Environment.ProcessorCount} cores, {report.GeneratorCpuSeconds * 1e6 / Math.Max(report.Sent, 1):N0} µs a request)");
         figures.AddRow("POST latency", Latency(report.IssueLatencyMs));
         figures.AddRow("  of the 202s", Latency(report.AcceptedLatencyMs));
+        figures.AddRow($"Click -> result ({sale.Result})", Latency(report.ClickToResultMs));
         figures.AddRow("Accepted -> decided", Latency(report.AcceptedToDecidedMs));
         figures.AddRow("Drain", report.DrainSeconds is { } drain ? $"last decision {drain * 1000:N0} ms after the last acceptance" : "nothing decided");
-        figures.AddRow("Polling", $"{report.Polling.Calls:N0} reads in {report.Polling.DurationSeconds:0.00} s, {report.Polling.Errors:N0} failed");
+        figures.AddRow("Read back", $"{report.Polling.Calls:N0} reads of outcomes the clients did not learn, {report.Polling.Errors:N0} failed");
         figures.AddRow("Outcomes", Markup.Escape(string.Join(", ", report.Outcomes.Select(o => $"{o.Key} {o.Value:N0}"))));
         figures.AddRow("Refusals, errors", Markup.Escape(report.Refusals.Count == 0 ? "none" : string.Join(", ", report.Refusals.Select(o => $"{o.Key} {o.Value:N0}"))));
         AnsiConsole.Write(figures);
@@ -37,7 +38,8 @@ internal static class ReportOutput
         var policies = new Table().Border(border)
             .AddColumn("Policy").AddColumn(new TableColumn("Partition").RightAligned()).AddColumn(new TableColumn("Quantity").RightAligned())
             .AddColumn(new TableColumn("Users").RightAligned()).AddColumn(new TableColumn("Issued").RightAligned()).AddColumn(new TableColumn("issuedCount").RightAligned())
-            .AddColumn(new TableColumn("Sold out").RightAligned()).AddColumn(new TableColumn("First 409").RightAligned()).AddColumn("Order");
+            .AddColumn(new TableColumn("Sold out").RightAligned()).AddColumn(new TableColumn("First 409").RightAligned()).AddColumn(new TableColumn("Late").RightAligned())
+            .AddColumn("Order");
         var ordering = report.Ordering.ToDictionary(o => o.PolicyId);
         foreach (var policy in report.Policies)
         {
@@ -51,7 +53,8 @@ internal static class ReportOutput
                 $"{policy.IssuedCount:N0}",
                 Seconds(policy.SoldOutAfterSeconds),
                 Seconds(policy.FirstSoldOutRefusalAfterSeconds),
-                verdict is null ? "not judged" : verdict.Ok ? $"[green]ok[/], {verdict.RequestsInLog:N0} in the log" : "[red]BROKEN[/]");
+                policy.AcceptedAfterSoldOut is { } late ? $"{late:N0}" : "-",
+                verdict is null ? "not judged" : verdict.Ok ? $"[green]ok[/], {verdict.RequestsInLog:N0} logged" : "[red]BROKEN[/]");
         }
 
         AnsiConsole.Write(policies);
@@ -73,6 +76,10 @@ internal static class ReportOutput
                 Verdict(true),
                 "First come, first served per policy, against coupon-events",
                 Markup.Escape($"{report.Ordering.Count} policies, {report.Ordering.Sum(o => o.RequestsInLog):N0} requests in the log: each once, one partition a policy, coupons to the first distinct users on their first requests"));
+            checks.AddRow(
+                Verdict(true),
+                "Decisions on coupon-decisions agree with the outcomes and follow coupon-events' order",
+                Markup.Escape($"{report.Ordering.Sum(o => o.DecisionsOnTopic):N0} decisions published for {report.Ordering.Sum(o => o.RequestsInLog):N0} requests: one each (and identical when published again), one partition a policy, in the requests' order, the quantity left falling with each coupon"));
         }
 
         AnsiConsole.Write(checks);

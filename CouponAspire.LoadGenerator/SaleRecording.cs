@@ -15,6 +15,12 @@ internal sealed class SaleRecording(int requests, int policies)
     /// <summary>The id of an accepted request, or of a 503 whose outcome the API could not tell.</summary>
     public string?[] RequestIds { get; } = new string?[requests];
 
+    /// <summary>An accepted request's outcome as its client learnt it (null: not decided by the deadline).</summary>
+    public RequestStatusView?[] Results { get; } = new RequestStatusView?[requests];
+
+    /// <summary>From sending the request to knowing its outcome, in <see cref="Stopwatch"/> ticks (0: not known).</summary>
+    public long[] ClickToResultTicks { get; } = new long[requests];
+
     /// <summary>The <c>reason</c> of a 409, or what went wrong when there was no answer.</summary>
     public string?[] Details { get; } = new string?[requests];
 

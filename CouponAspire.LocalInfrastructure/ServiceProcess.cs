@@ -135,6 +135,15 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGCONT: a frozen process goes on where it stood.</summary>
+    public void Thaw()
+    {
+        if (Kill(_process.Id, 18 /* SIGCONT */) != 0)
+        {
+            throw new InvalidOperationException($"{Name} could not be continued (errno {Marshal.GetLastPInvokeError()}).");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

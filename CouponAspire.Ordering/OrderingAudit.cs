@@ -31,8 +31,8 @@ public static class OrderingAudit
         // The decisions first, the log after: a request is in the log before it is decided, so the log read afterwards
         // holds every decided request it has not evicted. Requests decided meanwhile read as undecided, at the end.
         var stored = await ReadOutcomesAsync(database, cancellationToken);
-        var log = CouponEventsLog.Read(kafka, cancellationToken: cancellationToken);
-        var logged = log.Requests.ToLookup(r => r.PolicyId);
+        var log = TopicLogs.ReadRequests(kafka, cancellationToken: cancellationToken);
+        var logged = log.Messages.ToLookup(r => r.PolicyId);
 
         var verdicts = new List<PolicyOrdering>();
         var requests = 0;
@@ -48,7 +48,7 @@ public static class OrderingAudit
         return new OrderingAuditReport(verdicts, requests, evicted);
     }
 
-    private static (PolicyOrdering Verdict, int Unseen) Judge(PolicyTerms policy, List<StoredOutcome> outcomes, IEnumerable<LoggedRequest> logged, LogRead log)
+    private static (PolicyOrdering Verdict, int Unseen) Judge(PolicyTerms policy, List<StoredOutcome> outcomes, IEnumerable<LoggedRequest> logged, LogRead<LoggedRequest> log)
     {
         var byId = outcomes.ToDictionary(o => o.RequestId, StringComparer.Ordinal);
         var inLog = new HashSet<string>(StringComparer.Ordinal);

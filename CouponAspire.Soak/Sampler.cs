@@ -96,7 +96,7 @@ internal sealed class Sampler(string database, string kafka) : IDisposable
 
     private async Task<long> LagAsync()
     {
-        var ends = CouponEventsLog.Ends(kafka);
+        var ends = TopicLogs.Ends(kafka);
         var committed = await _admin.ListConsumerGroupOffsetsAsync(
             [new ConsumerGroupTopicPartitions(CouponTopics.ConsumerGroup, [.. ends.Keys.Select(p => new TopicPartition(CouponTopics.Requests, p))])]);
         var lag = 0L;

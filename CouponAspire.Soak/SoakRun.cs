@@ -27,7 +27,7 @@ internal sealed class SoakRun(SoakSettings settings)
         }
 
         settings.Output.Create();
-        _partitions = CouponAspire.Ordering.CouponEventsLog.Ends(kafka).Count;
+        _partitions = CouponAspire.Ordering.TopicLogs.Ends(kafka).Count;
         var cli = new AspireCli(settings.Aspire, repository);
         var consumers = await cli.ReplicasAsync("consumer", cancellationToken);
         if (consumers.Count == 0)

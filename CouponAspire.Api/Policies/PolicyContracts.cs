@@ -22,3 +22,9 @@ public sealed record PolicyResponse(
         return new(policy.Id, policy.Name, policy.TotalQuantity, policy.IssuedCount, snapshot.RemainingQuantity, snapshot.SoldOut, policy.StartsAt, policy.EndsAt, policy.CreatedAt);
     }
 }
+
+/// <summary>
+/// An event of a policy's stream (<c>GET /api/coupon-policies/{policyId}/events</c>): how many of its coupons are left
+/// (<c>remaining</c>), and at the end, none (<c>soldOut</c>).
+/// </summary>
+public sealed record PolicyRemaining(long PolicyId, int TotalQuantity, int RemainingQuantity, bool SoldOut);

@@ -22,7 +22,7 @@ internal sealed partial class CouponRequestAdmission(
     public async Task<AdmissionResult> AdmitAsync(long policyId, long userId, CancellationToken cancellationToken)
     {
         var policy = await policies.FindAsync(policyId, cancellationToken);
-        var requestedAt = time.GetUtcNow();
+        var requestedAt = EventTime.Truncate(time.GetUtcNow());
         if (Refusal(policy, requestedAt) is { } reason)
         {
             metrics.Rejected(reason.ToString());

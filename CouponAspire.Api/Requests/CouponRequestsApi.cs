@@ -1,5 +1,10 @@
+using System.Diagnostics;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
+using CouponAspire.Api.Decisions;
 using CouponAspire.Api.Policies;
+using Microsoft.Extensions.Options;
 
 namespace CouponAspire.Api.Requests;
 
@@ -24,7 +29,14 @@ public static class CouponRequestsApi
         requests.MapGet("/coupon-requests/{requestId}", GetRequestAsync)
             .WithName("GetCouponRequest")
             .WithSummary("What became of a request: Pending, Issued, or Rejected with a reason. Only its user (or an administrator) sees it.")
-            .WithDescription("The id is the opaque string of the 202's Location. Pending until decided; 404 for an id that was never accepted, was altered, or is another user's.")
+            .WithDescription(
+                "The id is the opaque string of the 202's Location. Pending until decided; 404 for an id that was never accepted, was altered, or is another user's. " +
+                $"Prefer: wait=N (or ?wait=N), N from 0 to {WaitPreference.MaxSeconds}: answers the moment the request is decided, or Pending after N seconds, with Preference-Applied.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        requests.MapGet("/coupon-requests/{requestId}/events", StreamRequestAsync)
+            .WithName("StreamCouponRequest")
+            .WithSummary("Server-sent events of a request: 'pending' at once (unless decided already), then 'decided' with the GET's body, then the stream ends.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         return requests;
@@ -74,23 +86,99 @@ public static class CouponRequestsApi
         };
     }
 
-    internal static async Task<Results<Ok<CouponRequestStatus>, ProblemHttpResult>> GetRequestAsync(
-        string requestId, ClaimsPrincipal caller, RequestIds requestIds, CouponDbContext db, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<CouponRequestStatus>, ValidationProblem, ProblemHttpResult>> GetRequestAsync(
+        string requestId, string? wait, HttpContext http, ClaimsPrincipal caller, RequestIds requestIds, RequestOutcomes outcomes, CancellationToken cancellationToken)
     {
+        if (!WaitPreference.TryRead(http.Request, wait, out var waitSeconds, out var badWait))
+        {
+            return badWait;
+        }
+
         // An id this API did not make (never accepted, altered, made up) and someone else's request read alike: not found.
         if (!requestIds.TryRead(requestId, out var request) || !caller.MayActFor(request.UserId))
         {
             return RequestNotFound();
         }
 
-        var decided = await db.RequestOutcomes.AsNoTracking().SingleOrDefaultAsync(o => o.RequestId == request.RequestId, cancellationToken);
-        return decided switch
+        KnownDecision? decision;
+        if (waitSeconds is { } seconds)
+        {
+            using var watch = outcomes.WatchFor(request);
+            decision = await watch.ReadAsync(cancellationToken) ?? await watch.WaitAsync(TimeSpan.FromSeconds(seconds), cancellationToken);
+            http.Response.Headers["Preference-Applied"] = $"{WaitPreference.Name}={seconds}";
+            LinkToDecision(decision);
+        }
+        else
+        {
+            decision = await outcomes.ReadAsync(request, cancellationToken);
+        }
+
+        return decision switch
         {
             // Its publish failed and it was voided: it was never accepted.
             { Outcome: IssuanceOutcome.Withdrawn } => RequestNotFound(),
             null => TypedResults.Ok(CouponRequestStatus.Pending(request)),
-            _ => TypedResults.Ok(CouponRequestStatus.Decided(decided)),
+            _ => TypedResults.Ok(CouponRequestStatus.Decided(decision)),
         };
+    }
+
+    internal static async Task<Results<ServerSentEventsResult<CouponRequestStatus>, ProblemHttpResult>> StreamRequestAsync(
+        string requestId, HttpContext http, ClaimsPrincipal caller, RequestIds requestIds, RequestOutcomes outcomes, IOptions<CouponApiOptions> options, CancellationToken cancellationToken)
+    {
+        if (!requestIds.TryRead(requestId, out var request) || !caller.MayActFor(request.UserId))
+        {
+            return RequestNotFound();
+        }
+
+        var watch = outcomes.WatchFor(request);
+        KnownDecision? decision;
+        try
+        {
+            decision = await watch.ReadAsync(cancellationToken);
+        }
+        catch
+        {
+            watch.Dispose();
+            throw;
+        }
+
+        if (decision is { Outcome: IssuanceOutcome.Withdrawn })
+        {
+            watch.Dispose();
+            return RequestNotFound();
+        }
+
+        return TypedResults.ServerSentEvents(RequestEvents(http.Response, request, watch, decision, options.Value.KeepAliveInterval, cancellationToken));
+    }
+
+    /// <summary>'pending' while undecided, a comment whenever nothing happens for a while, then 'decided', and the end.</summary>
+    private static async IAsyncEnumerable<SseItem<CouponRequestStatus>> RequestEvents(
+        HttpResponse response, SignedRequest request, RequestOutcomes.Watch watch, KnownDecision? decision, TimeSpan keepAlive, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using (watch)
+        {
+            if (decision is null)
+            {
+                yield return new SseItem<CouponRequestStatus>(CouponRequestStatus.Pending(request), "pending");
+                while ((decision = await watch.WaitAsync(keepAlive, cancellationToken)) is null)
+                {
+                    await ServerSentEvents.KeepAliveAsync(response, cancellationToken);
+                }
+
+                LinkToDecision(decision);
+            }
+
+            yield return new SseItem<CouponRequestStatus>(CouponRequestStatus.Decided(decision), "decided");
+        }
+    }
+
+    /// <summary>The waiting request's span links to the decision's trace: where the answer came from.</summary>
+    private static void LinkToDecision(KnownDecision? decision)
+    {
+        if (decision is { Published: var published } && published != default)
+        {
+            Activity.Current?.AddLink(new ActivityLink(published));
+        }
     }
 
     private static SizedAccepted<CouponRequestAccepted> Accepted(string requestId, string status) =>

@@ -1,3 +1,4 @@
+using CouponAspire.Api.Decisions;
 
 namespace CouponAspire.Api.Requests;
 
@@ -26,13 +27,13 @@ public sealed record CouponRequestStatus(
     public static CouponRequestStatus Pending(SignedRequest request) =>
         new(request.RequestId, request.PolicyId, request.UserId, RequestStatuses.Pending, null, null, request.RequestedAt, null);
 
-    public static CouponRequestStatus Decided(RequestOutcome outcome) => new(
-        outcome.RequestId,
-        outcome.PolicyId,
-        outcome.UserId,
-        RequestStatuses.Of(outcome.Outcome),
-        RequestStatuses.ReasonOf(outcome.Outcome),
-        outcome.CouponId,
-        outcome.RequestedAt,
-        outcome.DecidedAt);
+    internal static CouponRequestStatus Decided(KnownDecision decision) => new(
+        decision.RequestId,
+        decision.PolicyId,
+        decision.UserId,
+        RequestStatuses.Of(decision.Outcome),
+        RequestStatuses.ReasonOf(decision.Outcome),
+        decision.CouponId,
+        decision.RequestedAt,
+        decision.DecidedAt);
 }

@@ -18,13 +18,14 @@ internal sealed record ConsumerIdentity(string Group, string? ClientId);
 /// <summary>
 /// Decides a polled batch in three steps, so that the consume loop can read the next batch while this one is in the
 /// database: <see cref="ReadBatch"/> decodes the messages; <see cref="DecideAsync"/> sets aside to the dead-letter topic
-/// what can never be read and decides the rest in one transaction (it throws when the batch must be retried: PostgreSQL
-/// or Kafka unavailable), after which the batch's offsets may be stored; <see cref="Record"/> then writes each decision's
-/// span, metrics and log line.
+/// what can never be read, decides the rest in one transaction and publishes the decisions to <c>coupon-decisions</c>
+/// (it throws when the batch must be retried: PostgreSQL or Kafka unavailable), after which the batch's offsets may be
+/// stored; <see cref="Record"/> then writes each decision's span, metrics and log line.
 /// </summary>
 internal sealed partial class CouponBatchProcessor(
     IIssuanceEngine engine,
     DeadLetterPublisher deadLetters,
+    DecisionPublisher decisionPublisher,
     IssuanceMetrics metrics,
     TimeProvider time,
     ILogger<CouponBatchProcessor> logger)
@@ -70,8 +71,10 @@ internal sealed partial class CouponBatchProcessor(
     }
 
     /// <summary>
-    /// Sets aside the batch's unreadable messages and decides the rest in one transaction. Returns once every message is
-    /// either decided or dead-lettered: its offsets may be stored then.
+    /// Sets aside the batch's unreadable messages, decides the rest in one transaction and publishes the decisions.
+    /// Returns once every message is either dead-lettered or decided and its decision acknowledged by the broker: its
+    /// offsets may be stored then. A batch retried after its transaction committed replays the stored outcomes and
+    /// publishes them again.
     /// </summary>
     public async Task<DecidedBatch> DecideAsync(ReadBatch batch, ConsumerIdentity consumer, CancellationToken cancellationToken)
     {
@@ -115,6 +118,7 @@ internal sealed partial class CouponBatchProcessor(
             TagDecision(processing, readable[0].Request, lone);
         }
 
+        await decisionPublisher.PublishAsync(readable, decisions, processing);
         return new DecidedBatch(readable, decisions, started, time.GetUtcNow(), readable.Count == 1 ? default : processing?.Context ?? default);
     }
 
@@ -243,7 +247,7 @@ internal sealed class ReadBatch
         {
             Readable.Add(new ReadMessage(
                 message,
-                new IssuanceRequest(request.RequestId, request.PolicyId, request.UserId, message.Partition.Value, message.Offset.Value, request.RequestedAt),
+                new IssuanceRequest(request.RequestId, request.PolicyId, request.UserId, message.Partition.Value, message.Offset.Value, EventTime.Truncate(request.RequestedAt)),
                 KafkaTracing.ExtractContext(message.Message.Headers)));
         }
         else

@@ -7,10 +7,14 @@ internal sealed record BatchState(
     IReadOnlyDictionary<string, StoredOutcome> StoredOutcomes,
     IReadOnlyDictionary<(long PolicyId, long UserId), long> HeldCoupons);
 
-internal sealed record StoredOutcome(IssuanceOutcome Outcome, long? CouponId);
+internal sealed record StoredOutcome(IssuanceOutcome Outcome, long? CouponId, DateTimeOffset DecidedAt, int? RemainingQuantity);
 
-/// <summary>One request's planned outcome; <see cref="Replayed"/> ones are not written again.</summary>
-internal readonly record struct PlannedDecision(IssuanceRequest Request, IssuanceOutcome Outcome, long? KnownCouponId, bool Replayed);
+/// <summary>
+/// One request's planned outcome and the policy's quantity left after it; <see cref="Replayed"/> ones are not written
+/// again, and carry when they were decided.
+/// </summary>
+internal readonly record struct PlannedDecision(
+    IssuanceRequest Request, IssuanceOutcome Outcome, long? KnownCouponId, bool Replayed, int? RemainingQuantity, DateTimeOffset? DecidedAt = null);
 
 /// <summary>
 /// The first-come-first-served rules applied to a batch in order, in memory, against the locked state: a stored
@@ -36,7 +40,7 @@ internal static class BatchPlanner
             }
 
             var decision = state.StoredOutcomes.TryGetValue(request.RequestId, out var stored)
-                ? new PlannedDecision(request, stored.Outcome, stored.CouponId, Replayed: true)
+                ? new PlannedDecision(request, stored.Outcome, stored.CouponId, Replayed: true, stored.RemainingQuantity, stored.DecidedAt)
                 : Decide(request, state, issuedInBatch, holders);
             decided.Add(request.RequestId, decision);
             plan[i] = decision;
@@ -53,9 +57,10 @@ internal static class BatchPlanner
     {
         if (!state.Policies.TryGetValue(request.PolicyId, out var policy))
         {
-            return New(IssuanceOutcome.PolicyNotFound);
+            return new(request, IssuanceOutcome.PolicyNotFound, null, Replayed: false, RemainingQuantity: null);
         }
 
+        var issued = issuedInBatch.GetValueOrDefault(request.PolicyId);
         if (!policy.IsOpenAt(request.RequestedAt))
         {
             return New(IssuanceOutcome.PolicyNotOpen);
@@ -73,16 +78,16 @@ internal static class BatchPlanner
             return New(IssuanceOutcome.AlreadyIssued);
         }
 
-        var issued = issuedInBatch.GetValueOrDefault(request.PolicyId);
         if (policy.IssuedCount + issued >= policy.TotalQuantity)
         {
             return New(IssuanceOutcome.SoldOut);
         }
 
-        issuedInBatch[request.PolicyId] = issued + 1;
+        issuedInBatch[request.PolicyId] = ++issued;
         holders.Add(pair);
         return New(IssuanceOutcome.Issued);
 
-        PlannedDecision New(IssuanceOutcome outcome, long? couponId = null) => new(request, outcome, couponId, Replayed: false);
+        PlannedDecision New(IssuanceOutcome outcome, long? couponId = null) =>
+            new(request, outcome, couponId, Replayed: false, policy.TotalQuantity - policy.IssuedCount - issued);
     }
 }

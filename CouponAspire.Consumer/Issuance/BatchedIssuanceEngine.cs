@@ -48,14 +48,15 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
     {
         var state = await ReadStateAsync(connection, batch, cancellationToken);
         var plan = BatchPlanner.Plan(batch, state);
-        var couponIds = await RecordAsync(connection, plan, cancellationToken);
+        var decidedAt = EventTime.Truncate(timeProvider.GetUtcNow());
+        var couponIds = await RecordAsync(connection, plan, decidedAt, cancellationToken);
 
         var decisions = new IssuanceDecision[plan.Count];
         for (var i = 0; i < plan.Count; i++)
         {
-            var (request, outcome, knownCouponId, replayed) = plan[i];
+            var (request, outcome, knownCouponId, replayed, remaining, storedDecidedAt) = plan[i];
             var couponId = knownCouponId ?? (couponIds.TryGetValue(request.RequestId, out var id) ? id : null);
-            decisions[i] = new IssuanceDecision(request.RequestId, outcome, couponId, replayed);
+            decisions[i] = new IssuanceDecision(request.RequestId, outcome, couponId, replayed, storedDecidedAt ?? decidedAt, remaining);
         }
 
         return decisions;
@@ -102,7 +103,9 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
         {
             stored.Add(reader.GetString(0), new StoredOutcome(
                 Enum.Parse<IssuanceOutcome>(reader.GetString(1)),
-                reader.IsDBNull(2) ? null : reader.GetInt64(2)));
+                reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                reader.GetFieldValue<DateTimeOffset>(3),
+                reader.IsDBNull(4) ? null : reader.GetInt32(4)));
         }
 
         await reader.NextResultAsync(cancellationToken);
@@ -115,7 +118,8 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
         return new BatchState(policies, stored, held);
     }
 
-    private async Task<Dictionary<string, long>> RecordAsync(NpgsqlConnection connection, IReadOnlyList<PlannedDecision> plan, CancellationToken cancellationToken)
+    private static async Task<Dictionary<string, long>> RecordAsync(
+        NpgsqlConnection connection, IReadOnlyList<PlannedDecision> plan, DateTimeOffset decidedAt, CancellationToken cancellationToken)
     {
         var fresh = plan.Where(d => !d.Replayed).ToArray();
         var couponIds = new Dictionary<string, long>();
@@ -126,7 +130,6 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
 
         var winners = fresh.Where(d => d.Outcome == IssuanceOutcome.Issued).Select(d => d.Request).ToArray();
         var issuedPerPolicy = winners.GroupBy(w => w.PolicyId).Select(g => (PolicyId: g.Key, Issued: g.Count())).ToArray();
-        var decidedAt = timeProvider.GetUtcNow();
 
         await using var command = new NpgsqlCommand(IssuanceSql.RecordBatch, connection)
             .With(winners.Select(w => w.PolicyId).ToArray())
@@ -142,7 +145,8 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
             .With(fresh.Select(d => d.KnownCouponId).ToArray())
             .With(fresh.Select(d => d.Request.Partition).ToArray())
             .With(fresh.Select(d => d.Request.Offset).ToArray())
-            .With(fresh.Select(d => d.Request.RequestedAt).ToArray());
+            .With(fresh.Select(d => d.Request.RequestedAt).ToArray())
+            .With(fresh.Select(d => d.RemainingQuantity).ToArray());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

@@ -21,10 +21,12 @@ public sealed record IssuanceRequest(
     long Offset,
     DateTimeOffset RequestedAt);
 
-/// <summary>The outcome of one request of a batch.</summary>
+/// <summary>The outcome of one request of a batch, as it is stored and published.</summary>
 /// <param name="CouponId">The coupon won, or for <see cref="IssuanceOutcome.AlreadyIssued"/> the one already held.</param>
 /// <param name="Replayed">True when the outcome was recorded before (a redelivery) and is returned unchanged.</param>
-public sealed record IssuanceDecision(string RequestId, IssuanceOutcome Outcome, long? CouponId, bool Replayed);
+/// <param name="DecidedAt">When it was committed (the first time, for a replayed one).</param>
+/// <param name="RemainingQuantity">The policy's quantity left after it; null when the policy does not exist.</param>
+public sealed record IssuanceDecision(string RequestId, IssuanceOutcome Outcome, long? CouponId, bool Replayed, DateTimeOffset DecidedAt, int? RemainingQuantity);
 
 /// <summary>Records exactly one outcome per request, in one transaction per call.</summary>
 public interface IIssuanceEngine

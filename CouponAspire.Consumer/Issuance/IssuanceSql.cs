@@ -18,7 +18,7 @@ internal static class IssuanceSql
 
     /// <summary>Outcomes already recorded for the batch's request ids (redeliveries); read after the locks are held.</summary>
     public const string StoredOutcomes = """
-        SELECT request_id, outcome, coupon_id
+        SELECT request_id, outcome, coupon_id, decided_at, remaining_quantity
         FROM request_outcomes
         WHERE request_id = ANY($1)
         """;
@@ -33,7 +33,8 @@ internal static class IssuanceSql
 
     /// <summary>
     /// Writes a planned batch in one statement: the winners' coupons, the policies' counts, one outcome row per new
-    /// request (AlreadyIssued rows point at the coupon held, also when it was won earlier in the same batch).
+    /// request with the policy's quantity left after it (AlreadyIssued rows point at the coupon held, also when it was
+    /// won earlier in the same batch).
     /// Returns the coupon id of every new outcome that has one.
     /// </summary>
     public const string RecordBatch = """
@@ -49,12 +50,12 @@ internal static class IssuanceSql
             WHERE p.id = d.policy_id
         ), recorded AS (
             INSERT INTO request_outcomes
-                (request_id, policy_id, user_id, outcome, coupon_id, kafka_partition, kafka_offset, requested_at, decided_at)
+                (request_id, policy_id, user_id, outcome, coupon_id, kafka_partition, kafka_offset, requested_at, decided_at, remaining_quantity)
             SELECT r.request_id, r.policy_id, r.user_id, r.outcome,
                    CASE WHEN r.outcome IN ('Issued', 'AlreadyIssued') THEN coalesce(r.coupon_id, i.id) END,
-                   r.kafka_partition, r.kafka_offset, r.requested_at, $4
-            FROM unnest($7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12::int[], $13::bigint[], $14::timestamptz[])
-                AS r(request_id, policy_id, user_id, outcome, coupon_id, kafka_partition, kafka_offset, requested_at)
+                   r.kafka_partition, r.kafka_offset, r.requested_at, $4, r.remaining_quantity
+            FROM unnest($7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12::int[], $13::bigint[], $14::timestamptz[], $15::int[])
+                AS r(request_id, policy_id, user_id, outcome, coupon_id, kafka_partition, kafka_offset, requested_at, remaining_quantity)
             LEFT JOIN issued AS i ON i.policy_id = r.policy_id AND i.user_id = r.user_id
             RETURNING request_id, coupon_id
         )
@@ -64,7 +65,7 @@ internal static class IssuanceSql
     // ---- PerMessage: the seed's algorithm, one transaction per request. ----
 
     public const string StoredOutcome = """
-        SELECT outcome, coupon_id FROM request_outcomes WHERE request_id = $1
+        SELECT outcome, coupon_id, decided_at, remaining_quantity FROM request_outcomes WHERE request_id = $1
         """;
 
     public const string Policy = $"""
@@ -75,10 +76,11 @@ internal static class IssuanceSql
         SELECT id FROM coupons WHERE policy_id = $1 AND user_id = $2
         """;
 
-    /// <summary>The seed's conditional update: no row means no quantity left.</summary>
+    /// <summary>The seed's conditional update: no row means no quantity left; else the quantity left after it.</summary>
     public const string TryIncrementIssuedCount = """
         UPDATE coupon_policies SET issued_count = issued_count + 1
         WHERE id = $1 AND issued_count < total_quantity
+        RETURNING total_quantity - issued_count
         """;
 
     public const string InsertCoupon = """
@@ -87,7 +89,7 @@ internal static class IssuanceSql
 
     public const string InsertOutcome = """
         INSERT INTO request_outcomes
-            (request_id, policy_id, user_id, outcome, coupon_id, kafka_partition, kafka_offset, requested_at, decided_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            (request_id, policy_id, user_id, outcome, coupon_id, kafka_partition, kafka_offset, requested_at, decided_at, remaining_quantity)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         """;
 }

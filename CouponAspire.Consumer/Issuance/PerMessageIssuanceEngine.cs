@@ -45,12 +45,18 @@ internal sealed class PerMessageIssuanceEngine(NpgsqlDataSource dataSource, Time
         {
             if (await reader.ReadAsync(cancellationToken))
             {
-                var stored = Enum.Parse<IssuanceOutcome>(reader.GetString(0));
-                return new IssuanceDecision(request.RequestId, stored, reader.IsDBNull(1) ? null : reader.GetInt64(1), Replayed: true);
+                return new IssuanceDecision(
+                    request.RequestId,
+                    Enum.Parse<IssuanceOutcome>(reader.GetString(0)),
+                    reader.IsDBNull(1) ? null : reader.GetInt64(1),
+                    Replayed: true,
+                    reader.GetFieldValue<DateTimeOffset>(2),
+                    reader.IsDBNull(3) ? null : reader.GetInt32(3));
             }
         }
 
-        var (outcome, couponId) = await DecideNewAsync(connection, request, cancellationToken);
+        var (outcome, couponId, remaining) = await DecideNewAsync(connection, request, cancellationToken);
+        var decidedAt = EventTime.Truncate(timeProvider.GetUtcNow());
         await ExecuteAsync(
             connection,
             IssuanceSql.InsertOutcome,
@@ -63,42 +69,47 @@ internal sealed class PerMessageIssuanceEngine(NpgsqlDataSource dataSource, Time
             request.Partition,
             request.Offset,
             request.RequestedAt,
-            timeProvider.GetUtcNow());
+            decidedAt,
+            remaining);
         await transaction.CommitAsync(cancellationToken);
 
-        return new IssuanceDecision(request.RequestId, outcome, couponId, Replayed: false);
+        return new IssuanceDecision(request.RequestId, outcome, couponId, Replayed: false, decidedAt, remaining);
     }
 
-    private async Task<(IssuanceOutcome Outcome, long? CouponId)> DecideNewAsync(NpgsqlConnection connection, IssuanceRequest request, CancellationToken cancellationToken)
+    private async Task<(IssuanceOutcome Outcome, long? CouponId, int? Remaining)> DecideNewAsync(
+        NpgsqlConnection connection, IssuanceRequest request, CancellationToken cancellationToken)
     {
+        PolicySnapshot policy;
         await using (var command = new NpgsqlCommand(IssuanceSql.Policy, connection).With(request.PolicyId))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             if (!await reader.ReadAsync(cancellationToken))
             {
-                return (IssuanceOutcome.PolicyNotFound, null);
+                return (IssuanceOutcome.PolicyNotFound, null, null);
             }
 
-            if (!PolicySnapshot.Read(reader).IsOpenAt(request.RequestedAt))
-            {
-                return (IssuanceOutcome.PolicyNotOpen, null);
-            }
+            policy = PolicySnapshot.Read(reader);
+        }
+
+        if (!policy.IsOpenAt(request.RequestedAt))
+        {
+            return (IssuanceOutcome.PolicyNotOpen, null, policy.RemainingQuantity);
         }
 
         var heldCouponId = await ExecuteScalarAsync(connection, IssuanceSql.HeldCoupon, cancellationToken, request.PolicyId, request.UserId);
         if (heldCouponId is long held)
         {
-            return (IssuanceOutcome.AlreadyIssued, held);
+            return (IssuanceOutcome.AlreadyIssued, held, policy.RemainingQuantity);
         }
 
-        if (await ExecuteAsync(connection, IssuanceSql.TryIncrementIssuedCount, cancellationToken, request.PolicyId) == 0)
+        if (await ExecuteScalarAsync(connection, IssuanceSql.TryIncrementIssuedCount, cancellationToken, request.PolicyId) is not int remaining)
         {
-            return (IssuanceOutcome.SoldOut, null);
+            return (IssuanceOutcome.SoldOut, null, 0);
         }
 
         var couponId = (long)(await ExecuteScalarAsync(
             connection, IssuanceSql.InsertCoupon, cancellationToken, request.PolicyId, request.UserId, request.RequestId, timeProvider.GetUtcNow()))!;
-        return (IssuanceOutcome.Issued, couponId);
+        return (IssuanceOutcome.Issued, couponId, remaining);
     }
 
     private static async Task<object?> ExecuteScalarAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object?[] values)

@@ -149,6 +149,10 @@ namespace CouponAspire.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("policy_id");
 
+                    b.Property<int?>("RemainingQuantity")
+                        .HasColumnType("integer")
+                        .HasColumnName("remaining_quantity");
+
                     b.Property<DateTimeOffset>("RequestedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("requested_at");

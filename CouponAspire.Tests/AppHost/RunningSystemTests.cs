@@ -123,45 +123,57 @@ public sealed class RunningSystemTests(RunningAppHost system)
     }
 
     [Fact]
-    public async Task One_request_is_one_trace_in_the_dashboard_from_the_api_through_kafka_to_a_consumer_replica_and_its_database_work()
+    public async Task One_request_is_one_trace_in_the_dashboard_from_the_api_through_kafka_to_a_consumer_replica_its_database_work_and_back_to_the_waiting_client()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         var policy = await system.CreatePolicyAsync(100);
         using var dashboard = await DashboardTelemetry.ConnectAsync((await system.App.GetDashboardUrlAsync(cancellationToken))!, cancellationToken);
 
         // The services export spans in batches from a bounded queue, which drops spans while the dashboard cannot keep up
-        // (right after a sale, say). So requests are sent, each in a trace of its own, until the dashboard has one whole.
+        // (right after a sale, say). So requests are sent, each in a trace of its own and each client waiting for its
+        // result in another, until the dashboard has one whole: a decision read before its client began to wait has no
+        // one to be delivered to, and is sent again too.
         List<DashboardSpan> trace = [];
+        List<DashboardSpan> waited = [];
         var requestId = "";
         var user = 4200L;
         await Eventually.UntilAsync(
             async () =>
             {
                 var traceId = ActivityTraceId.CreateRandom().ToHexString();
+                var waitTraceId = ActivityTraceId.CreateRandom().ToHexString();
                 using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/coupon-policies/{policy}/requests") { Content = JsonContent.Create(new { userId = ++user }) };
                 request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
                 using var response = await system.Api.SendAsync(request, cancellationToken);
                 response.StatusCode.ShouldBe(HttpStatusCode.Accepted);
                 requestId = (await response.Content.ReadFromJsonAsync<CouponRequestAccepted>(cancellationToken))!.RequestId;
-                await Decisions.WaitUntilDecidedAsync(system.Database, system.KafkaBootstrapServers, [requestId]);
+                using var wait = new HttpRequestMessage(HttpMethod.Get, response.Headers.Location);
+                wait.Headers.Add("traceparent", $"00-{waitTraceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+                wait.Headers.Add("Prefer", "wait=10");
+                using var answer = await system.Api.SendAsync(wait, cancellationToken);
+                (await answer.Content.ReadFromJsonAsync<CouponRequestStatus>(cancellationToken))!.Status.ShouldBe("Issued");
 
                 // Each service exports on its own schedule: wait a while for the API's spans and the consumer's alike.
                 return await Eventually.HoldsWithinAsync(
                     async () =>
                     {
                         trace = await dashboard.TraceAsync(traceId, cancellationToken);
-                        return trace.Any(s => s.Kind == DashboardSpan.Server) && trace.Any(s => s.Kind == DashboardSpan.Producer)
-                            && trace.Any(s => s.Kind == DashboardSpan.Consumer) && trace.Any(s => s.Scope == "Npgsql" && s.Service == "consumer");
+                        waited = await dashboard.TraceAsync(waitTraceId, cancellationToken);
+                        return trace.Any(s => s.Kind == DashboardSpan.Server) && trace.Any(s => s.Name == "coupon-events publish")
+                            && trace.Any(s => s.Name == "coupon-events process") && trace.Any(s => s.Scope == "Npgsql" && s.Service == "consumer")
+                            && trace.Any(s => s.Name == "coupon-decisions process" && s.Service == "api") && waited.Any(s => s.Kind == DashboardSpan.Server);
                     },
                     TimeSpan.FromSeconds(15));
             },
-            "the dashboard to receive every span of one request",
+            "the dashboard to receive every span of one request, its decision's delivery included",
             Patience,
             () => Task.FromResult($"The last one had {string.Join(", ", trace.Select(s => $"{s.Service}: {s.Name}"))}."));
 
         var server = trace.Single(s => s.Kind == DashboardSpan.Server);
         var publish = trace.Single(s => s.Name == "coupon-events publish");
         var process = trace.Single(s => s.Name == "coupon-events process");
+        var decisionPublish = trace.Single(s => s.Name == "coupon-decisions publish");
+        var delivery = trace.Single(s => s.Name == "coupon-decisions process");
         server.ShouldSatisfyAllConditions(
             () => server.Service.ShouldBe("api"),
             () => server.Attributes["http.route"].ShouldBe("/api/coupon-policies/{policyId}/requests"));
@@ -183,10 +195,20 @@ public sealed class RunningSystemTests(RunningAppHost system)
             () => process.Attributes["coupon.user_id"].ShouldBe(user.ToString(CultureInfo.InvariantCulture)),
             () => process.Attributes["coupon.outcome"].ShouldBe("Issued"));
 
-        // A lone request is decided in a batch of one, in its own trace: its database statements hang under its processing.
-        var databaseWork = trace.Where(s => s.ParentSpanId == process.SpanId).ToList();
+        // A lone request is decided in a batch of one, in its own trace: its database statements hang under its processing,
+        // beside the publish of its decision, which the API then delivers to the client waiting for it.
+        var databaseWork = trace.Where(s => s.ParentSpanId == process.SpanId && s.Scope == "Npgsql").ToList();
         databaseWork.ShouldNotBeEmpty();
-        databaseWork.ShouldAllBe(s => s.Scope == "Npgsql" && s.Attributes["db.namespace"] == "coupondb" && s.Instance == process.Instance);
+        databaseWork.ShouldAllBe(s => s.Attributes["db.namespace"] == "coupondb" && s.Instance == process.Instance);
+        decisionPublish.ShouldSatisfyAllConditions(
+            () => decisionPublish.Service.ShouldBe("consumer"),
+            () => decisionPublish.ParentSpanId.ShouldBe(process.SpanId),
+            () => decisionPublish.Attributes["messaging.destination.name"].ShouldBe("coupon-decisions"));
+        delivery.ShouldSatisfyAllConditions(
+            () => delivery.Service.ShouldBe("api"),
+            () => delivery.ParentSpanId.ShouldBe(decisionPublish.SpanId),
+            () => delivery.Attributes["coupon.request_id"].ShouldBe(requestId));
+        waited.Single(s => s.Kind == DashboardSpan.Server).Links.ShouldContain(link => link.SpanId == decisionPublish.SpanId, "the waiting client's request links to the decision it was answered with");
     }
 
     [Fact]

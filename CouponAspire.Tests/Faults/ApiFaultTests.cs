@@ -33,21 +33,34 @@ public sealed class ApiFaultTests(PostgresFixture postgres)
                 FaultDrill.Patience);
 
             // Frozen first, so that what it sent the brokers is in the log while the answers wait in the frozen process;
-            // then killed where it stands. Its clients get no answer for those and do not ask again.
-            crowd.ExpectOutage();
-            api.Freeze();
-            // Answers it wrote before it froze still reach the crowd from the kernel's buffers: the same requests unanswered
-            // in two reads of the log in a row are the ones whose answers are in the frozen process.
+            // then killed where it stands. Its clients get no answer for those and do not ask again. Answers it wrote
+            // before it froze still reach the crowd from the kernel's buffers: the same requests unanswered in two reads of
+            // the log in a row are the ones whose answers are in the frozen process. A freeze that met none (no publish
+            // between the broker and the API at that instant) is let go, and the API frozen again.
             HashSet<string> unanswered = [];
             await Eventually.UntilAsync(
                 () =>
                 {
-                    var now = Unanswered(system, crowd);
-                    var settled = now.Count > 0 && now.SetEquals(unanswered);
-                    unanswered = now;
-                    return settled;
+                    crowd.ExpectOutage();
+                    api.Freeze();
+                    HashSet<string> before;
+                    do
+                    {
+                        before = unanswered;
+                        unanswered = Unanswered(system, crowd);
+                    }
+                    while (!unanswered.SetEquals(before));
+
+                    if (unanswered.Count > 0)
+                    {
+                        return true;
+                    }
+
+                    api.Thaw();
+                    crowd.EndOutage();
+                    return false;
                 },
-                "requests in the log that the frozen API has not answered",
+                "a freeze that meets requests in the log that the API has not answered",
                 FaultDrill.Patience);
             var acceptedAtKill = crowd.Accepted.Count;
             var decidedAtKill = await DecidedAsync(system);

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text;
 using Confluent.Kafka;
+using CouponAspire.Api.Decisions;
+using CouponAspire.Api.Requests;
 using CouponAspire.Consumer.Consuming;
 using CouponAspire.Contracts.Events;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,27 +19,37 @@ namespace CouponAspire.Tests.Telemetry;
 public sealed class TelemetryTests(PostgresFixture postgres)
 {
     [Fact]
-    public async Task One_request_is_one_trace_from_the_http_request_through_kafka_to_its_decision_and_database_work()
+    public async Task One_request_is_one_trace_from_the_http_request_through_kafka_to_its_decision_its_database_work_and_its_delivery_to_the_waiting_client()
     {
         var exported = new LockedList<Activity>();
         await using var system = await CouponSystem.StartAsync(
-            postgres, partitions: 3, consumers: 1, configureServices: services => services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(exported)));
+            postgres, partitions: 3, consumers: 0, configureServices: services => services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(exported)));
         var policy = await system.CreatePolicyAsync(10);
 
+        // The client waits for its result before any consumer runs, so that the decision has someone to be delivered to.
         var requestId = (await system.RequestAsync(policy, userId: 77))!;
-        await system.WaitUntilDecidedAsync([requestId]);
-        var spans = await WaitForAsync(exported, all => all.Any(s => s.GetTagItem("coupon.request_id") is string id && id == requestId && s.Kind == ActivityKind.Consumer));
+        var waiting = system.Api.GetAsync($"/api/coupon-requests/{requestId}?wait=30", TestContext.Current.CancellationToken);
+        var recent = system.ApiFactory.Services.GetRequiredService<RecentDecisions>();
+        await Eventually.UntilAsync(() => recent.Waiting == 1, "the client to be waiting", TimeSpan.FromSeconds(20));
+        system.AddConsumer();
+        var answer = await waiting;
+        (await answer.Content.ReadFromJsonAsync<CouponRequestStatus>(TestContext.Current.CancellationToken))!.Status.ShouldBe("Issued");
+        var spans = await WaitForAsync(exported, all => all.Any(s => s.DisplayName == "coupon-decisions process" && Equals(s.GetTagItem("coupon.request_id"), requestId)));
 
         var publish = spans.Single(s => s.DisplayName == "coupon-events publish" && Equals(s.GetTagItem("coupon.request_id"), requestId));
         var server = spans.Single(s => s.SpanId == publish.ParentSpanId);
         var process = spans.Single(s => s.DisplayName == "coupon-events process" && s.ParentSpanId == publish.SpanId);
-        var databaseWork = spans.Where(s => s.ParentSpanId == process.SpanId).ToList();
+        var databaseWork = spans.Where(s => s.ParentSpanId == process.SpanId && s.Source.Name == "Npgsql").ToList();
+        var decisionPublish = spans.Single(s => s.DisplayName == "coupon-decisions publish" && s.ParentSpanId == process.SpanId);
+        var delivery = spans.Single(s => s.DisplayName == "coupon-decisions process" && s.ParentSpanId == decisionPublish.SpanId);
+        var wait = spans.Single(s => s.Kind == ActivityKind.Server && Equals(s.GetTagItem("http.route"), "/api/coupon-requests/{requestId}") && s.TraceId != publish.TraceId
+                                     && s.Links.Any(l => l.Context.SpanId == decisionPublish.SpanId));
 
         server.Kind.ShouldBe(ActivityKind.Server);
         server.GetTagItem("http.route").ShouldBe("/api/coupon-policies/{policyId}/requests");
         publish.Kind.ShouldBe(ActivityKind.Producer);
         process.Kind.ShouldBe(ActivityKind.Consumer);
-        new[] { server, publish, process }.Select(s => s.TraceId).Distinct().ShouldHaveSingleItem();
+        new[] { server, publish, process, decisionPublish, delivery }.Select(s => s.TraceId).Distinct().ShouldHaveSingleItem();
         publish.ShouldSatisfyAllConditions(
             () => publish.GetTagItem("messaging.system").ShouldBe("kafka"),
             () => publish.GetTagItem("messaging.destination.name").ShouldBe("coupon-events"),
@@ -46,7 +58,17 @@ public sealed class TelemetryTests(PostgresFixture postgres)
             () => publish.GetTagItem("messaging.kafka.offset").ShouldNotBeNull());
         AssertProcessesTheRequest(process, publish, policy, userId: 77, "Issued");
         databaseWork.ShouldNotBeEmpty("a lone request's decision and its database work are in its own trace");
-        databaseWork.ShouldAllBe(s => s.Source.Name == "Npgsql");
+        decisionPublish.ShouldSatisfyAllConditions(
+            () => decisionPublish.Kind.ShouldBe(ActivityKind.Producer),
+            () => decisionPublish.GetTagItem("messaging.destination.name").ShouldBe("coupon-decisions"),
+            () => decisionPublish.GetTagItem("messaging.kafka.message.key").ShouldBe(policy.ToString()),
+            () => decisionPublish.GetTagItem("messaging.destination.partition.id").ShouldBe(publish.GetTagItem("messaging.destination.partition.id"), "partitioned as coupon-events"),
+            () => decisionPublish.GetTagItem("coupon.outcome").ShouldBe("Issued"));
+        delivery.ShouldSatisfyAllConditions(
+            () => delivery.Kind.ShouldBe(ActivityKind.Consumer),
+            () => delivery.GetTagItem("messaging.destination.name").ShouldBe("coupon-decisions"),
+            () => delivery.GetTagItem("coupon.request_id").ShouldBe(requestId));
+        wait.GetTagItem("http.response.status_code").ShouldBe(200, "the waiting client's request links to the decision it was answered with");
     }
 
     [Fact]
