@@ -97,6 +97,9 @@ public static class CouponAspireApplication
         // Once the API and every consumer replica are healthy: where the API is, and an administrator's token to call it with.
         builder.AddDevelopmentCredentials(api, consumer, infrastructure, tokenSigningKey);
 
+        // Every process on one small machine: the runtime settings that suit it, in run mode with local infrastructure only.
+        builder.TuneForSmallMachine(infrastructure);
+
         return builder;
     }
 }

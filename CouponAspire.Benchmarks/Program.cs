@@ -57,6 +57,24 @@ engineProcess.SetAction((result, cancellationToken) => EngineProcess.RunAsync(
     result.GetValue(engineConnection)!, result.GetValue(engineRequests), result.GetValue(engineSeed), result.GetValue(engineBatchSize), result.GetValue(engineStrategy), cancellationToken));
 root.Subcommands.Add(engineProcess);
 
+var handConsumers = new Option<int>("--consumers") { Description = "Consumer processes.", DefaultValueFactory = _ => 3 };
+var handPartitions = new Option<int>("--partitions") { Description = "Partitions of the topics.", DefaultValueFactory = _ => 12 };
+var handFolder = new Option<string>("--folder") { Description = "Where the address and credentials go, as the AppHost writes .couponaspire/.", DefaultValueFactory = _ => ".couponaspire-by-hand" };
+var handOtlp = new Option<string?>("--otlp") { Description = "Export every service's telemetry to this OTLP endpoint (a standalone dashboard, a collector)." };
+var handEnvironment = new Option<string>("--environment") { Description = "The services' environment (the AppHost runs them in Development).", DefaultValueFactory = _ => "Development" };
+var handRuntimeDefaults = new Option<bool>("--runtime-defaults") { Description = "The runtime's defaults, not the small machine's settings the AppHost's local run gives every process." };
+var handSettings = new Option<string[]>("--set") { Description = "More service settings, key=value (e.g. OTEL_SDK_DISABLED=true).", AllowMultipleArgumentsPerToken = true };
+var byHand = new Command("by-hand", "The system the AppHost runs without containers, started by hand: its own PostgreSQL and mock cluster, the migration worker, the API and the consumers; no orchestrator or dashboard. Runs until stopped.")
+{
+    handConsumers, handPartitions, handFolder, handOtlp, handEnvironment, handRuntimeDefaults, handSettings,
+};
+byHand.SetAction((result, cancellationToken) => HandRunSystem.RunAsync(
+    new HandRunSettings(
+        result.GetValue(handConsumers), result.GetValue(handPartitions), Path.GetFullPath(result.GetValue(handFolder)!), result.GetValue(handOtlp), result.GetValue(handEnvironment)!,
+        result.GetValue(handRuntimeDefaults), result.GetValue(handSettings) ?? []),
+    cancellationToken));
+root.Subcommands.Add(byHand);
+
 // The end-to-end benchmark stops its consumer process and PostgreSQL on Ctrl+C; give it the time (the default is 2 s).
 try
 {

@@ -34,6 +34,11 @@ public static class CouponDatabase
                 dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
             }
 
+            // Nothing here leaves state on a session (no SET, LISTEN or temporary tables; the migration's advisory lock is
+            // released before its connection goes back), so a pooled connection needs no reset before its next use:
+            // without this, every batch the consumer decides costs seven more statements and a transaction of their own.
+            dataSource.ConnectionStringBuilder.NoResetOnClose = true;
+
             // Statements are traced as part of the traced work that runs them (a request, a batch). Background loops (the
             // sold-out gate's refresh, migrations) and untraced requests (health probes) would
             // otherwise fill the dashboard with a trace per query.

@@ -7,7 +7,9 @@ namespace CouponAspire.LoadGenerator;
 /// <summary>
 /// Everything a run found, for the console and for <c>--report-json</c>: what was sent and how fast, how long clients
 /// waited for their outcome (<see cref="ClickToResultMs"/>, from sending the request to knowing), how long decisions took
-/// (<see cref="AcceptedToDecidedMs"/>, from each outcome's <c>requestedAt</c> and <c>decidedAt</c>), the invariants, one
+/// (<see cref="AcceptedToDecidedMs"/>, from each outcome's <c>requestedAt</c> and <c>decidedAt</c>) and reached their
+/// client (<see cref="DecidedToResultMs"/>, from <c>decidedAt</c> to the client knowing, by this machine's clock: meaningful
+/// where the client and the system share a clock), the invariants, one
 /// ordering verdict per policy, and <see cref="Held"/>.
 /// </summary>
 internal sealed record FlashSaleReport(
@@ -26,6 +28,7 @@ internal sealed record FlashSaleReport(
     LatencySummary AcceptedLatencyMs,
     LatencySummary ClickToResultMs,
     LatencySummary AcceptedToDecidedMs,
+    LatencySummary DecidedToResultMs,
     double? DrainSeconds,
     IReadOnlyDictionary<string, int> Outcomes,
     IReadOnlyDictionary<string, int> Refusals,
@@ -55,6 +58,7 @@ internal sealed record FlashSaleReport(
         var issueLatencies = new List<double>(recording.Sent);
         var acceptedLatencies = new List<double>(recording.Sent);
         var clickToResult = new List<double>(recording.Sent);
+        var decidedToResult = new List<double>(recording.Sent);
         for (var i = 0; i < recording.Sent; i++)
         {
             var status = recording.Status[i];
@@ -70,6 +74,7 @@ internal sealed record FlashSaleReport(
                 if (recording.ClickToResultTicks[i] > 0)
                 {
                     clickToResult.Add(Milliseconds(recording.ClickToResultTicks[i]));
+                    decidedToResult.Add((recording.ResultAt[i] - recording.Results[i]!.DecidedAt!.Value).TotalMilliseconds);
                 }
 
                 continue;
@@ -125,6 +130,7 @@ internal sealed record FlashSaleReport(
             LatencySummary.Of([.. acceptedLatencies]),
             LatencySummary.Of([.. clickToResult]),
             LatencySummary.Of([.. decisionLatencies]),
+            LatencySummary.Of([.. decidedToResult]),
             drain,
             outcomes,
             refusals,

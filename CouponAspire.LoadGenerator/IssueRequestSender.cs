@@ -103,6 +103,7 @@ internal sealed class IssueRequestSender(
                 {
                     _recording.Results[index] = result;
                     _recording.ClickToResultTicks[index] = Stopwatch.GetTimestamp() - started;
+                    _recording.ResultAt[index] = DateTimeOffset.UtcNow;
                     counters.Decided();
                 }
             }

@@ -29,6 +29,7 @@ internal static class ReportOutput
         figures.AddRow("  of the 202s", Latency(report.AcceptedLatencyMs));
         figures.AddRow($"Click -> result ({sale.Result})", Latency(report.ClickToResultMs));
         figures.AddRow("Accepted -> decided", Latency(report.AcceptedToDecidedMs));
+        figures.AddRow("Decided -> client knew", Latency(report.DecidedToResultMs));
         figures.AddRow("Drain", report.DrainSeconds is { } drain ? $"last decision {drain * 1000:N0} ms after the last acceptance" : "nothing decided");
         figures.AddRow("Read back", $"{report.Polling.Calls:N0} reads of outcomes the clients did not learn, {report.Polling.Errors:N0} failed");
         figures.AddRow("Outcomes", Markup.Escape(string.Join(", ", report.Outcomes.Select(o => $"{o.Key} {o.Value:N0}"))));

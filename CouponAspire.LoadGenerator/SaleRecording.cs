@@ -21,6 +21,9 @@ internal sealed class SaleRecording(int requests, int policies)
     /// <summary>From sending the request to knowing its outcome, in <see cref="Stopwatch"/> ticks (0: not known).</summary>
     public long[] ClickToResultTicks { get; } = new long[requests];
 
+    /// <summary>When the client learnt the outcome, by this machine's clock.</summary>
+    public DateTimeOffset[] ResultAt { get; } = new DateTimeOffset[requests];
+
     /// <summary>The <c>reason</c> of a 409, or what went wrong when there was no answer.</summary>
     public string?[] Details { get; } = new string?[requests];
 

@@ -20,6 +20,10 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 
     public string Name { get; }
     public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Waits for a service that does its work and stops (the migration worker).</summary>
+    public Task WaitForExitAsync(CancellationToken cancellationToken = default) => _process.WaitForExitAsync(cancellationToken);
 
     /// <param name="assemblyPath">The service's built <c>.dll</c>, run with <c>dotnet</c>.</param>
     /// <param name="output">Receives every line the service writes, prefixed with its name.</param>
