@@ -72,6 +72,10 @@ public sealed unsafe class MockKafkaCluster : IDisposable
     public void SetPartitionLeader(string topic, int partition, int brokerId) =>
         Check(Native.PartitionSetLeader(_cluster, topic, partition, brokerId));
 
+    /// <summary>Makes a broker the coordinator of a consumer group (<paramref name="keyType"/> <c>group</c>) or of a transactional id.</summary>
+    public void SetCoordinator(string keyType, string key, int brokerId) =>
+        Check(Native.CoordSet(_cluster, keyType, key, brokerId));
+
     /// <summary>Makes the next requests of a protocol type fail, one error each, in order.</summary>
     public void PushRequestErrors(KafkaApiKey apiKey, params ErrorCode[] errors)
     {
@@ -154,6 +158,7 @@ public sealed unsafe class MockKafkaCluster : IDisposable
         public static readonly delegate* unmanaged<nint, short, nuint, int*, void> PushRequestErrorsArray = (delegate* unmanaged<nint, short, nuint, int*, void>)Export("rd_kafka_mock_push_request_errors_array");
 
         private static readonly delegate* unmanaged<nint, byte*, int, int, int> TopicCreateExport = (delegate* unmanaged<nint, byte*, int, int, int>)Export("rd_kafka_mock_topic_create");
+        private static readonly delegate* unmanaged<nint, byte*, byte*, int, int> CoordSetExport = (delegate* unmanaged<nint, byte*, byte*, int, int>)Export("rd_kafka_mock_coordinator_set");
         private static readonly delegate* unmanaged<nint, byte*, int, int, int> PartitionSetLeaderExport = (delegate* unmanaged<nint, byte*, int, int, int>)Export("rd_kafka_mock_partition_set_leader");
 
         public static int TopicCreate(nint cluster, string topic, int partitions, int replicationFactor)
@@ -161,6 +166,14 @@ public sealed unsafe class MockKafkaCluster : IDisposable
             fixed (byte* name = Utf8(topic))
             {
                 return TopicCreateExport(cluster, name, partitions, replicationFactor);
+            }
+        }
+
+        public static int CoordSet(nint cluster, string keyType, string key, int brokerId)
+        {
+            fixed (byte* type = Utf8(keyType), name = Utf8(key))
+            {
+                return CoordSetExport(cluster, type, name, brokerId);
             }
         }
 

@@ -133,13 +133,15 @@ internal sealed partial class DecisionFollower(
             return;
         }
 
-        var published = KafkaTracing.ExtractContext(result.Message.Headers);
-        var woke = decisions.Add(KnownDecision.Of(decided, published));
+        // The gate first: a client told of the decision that took the last coupon finds the policy closed already.
         if (decided.RemainingQuantity is { } remaining)
         {
             gate.Observe(decided.PolicyId, remaining);
             counters.Observe(decided.PolicyId, remaining);
         }
+
+        var published = KafkaTracing.ExtractContext(result.Message.Headers);
+        var woke = decisions.Add(KnownDecision.Of(decided, published));
 
         // The decision's delivery to the client waiting for it, in the request's trace when that is sampled.
         if (woke && published.TraceFlags.HasFlag(ActivityTraceFlags.Recorded))

@@ -1,12 +1,13 @@
 using System.Text.Json;
 using CouponAspire.Contracts.Events;
+using CouponAspire.Ordering;
 
 namespace CouponAspire.Tests.Infrastructure;
 
 /// <summary>
 /// The guarantees of the product, checked against the database and the partition log after a run: nothing lost, no
-/// over-issuance, no duplicates, first come first served. Scoped to the sale's policies, so that several sales may
-/// share one system.
+/// over-issuance, no duplicates, first come first served, and every stored outcome on coupon-decisions in its requests'
+/// order. Scoped to the sale's policies, so that several sales may share one system.
 /// </summary>
 public static class Invariants
 {
@@ -64,6 +65,59 @@ public static class Invariants
             var firstUsers = policy.OrderBy(m => m.Message.Offset.Value).Select(m => m.Request.UserId).Distinct().Take(quantity).ToHashSet();
             var holders = (await database.ListAsync<long>("SELECT user_id FROM coupons WHERE policy_id = $1", policy.Key)).ToHashSet();
             holders.SetEquals(firstUsers).ShouldBeTrue($"policy {policy.Key}: the {holders.Count} holders are not the first {firstUsers.Count} distinct users of its partition");
+        }
+
+        await AssertDecisionsPublishedAsync(database, kafkaBootstrapServers, policyIds, everything.Select(m => m.Message).ToList(), decisionTimeout);
+    }
+
+    /// <summary>
+    /// Decisions are events: every stored outcome of the policies is on coupon-decisions (published after its commit, so
+    /// it may take a moment), as stored, on its policy's partition and in the order of its requests; one published again
+    /// after a redelivery is identical.
+    /// </summary>
+    private static async Task AssertDecisionsPublishedAsync(
+        TestDatabase database, string kafkaBootstrapServers, long[] policyIds, List<Confluent.Kafka.ConsumeResult<string, byte[]>> requests, TimeSpan? timeout)
+    {
+        var stored = (await database.ListAsync(
+            """
+            SELECT request_id, policy_id, user_id, outcome, coupon_id, requested_at, decided_at, remaining_quantity
+            FROM request_outcomes WHERE policy_id = ANY($1)
+            """,
+            row => CouponDecided.Of(
+                row.GetString(0), row.GetInt64(1), row.GetInt64(2), Enum.Parse<IssuanceOutcome>(row.GetString(3)), row.IsDBNull(4) ? null : row.GetInt64(4),
+                row.GetFieldValue<DateTimeOffset>(5), row.GetFieldValue<DateTimeOffset>(6), row.IsDBNull(7) ? null : row.GetInt32(7)),
+            policyIds)).ToDictionary(d => d.RequestId);
+        // The requests of the log that were decided: each must be on the topic. (A withdrawn request the broker never
+        // stored has an outcome and no message, and publishes nothing.)
+        var logged = requests
+            .Select(m => (Message: m, Request: JsonSerializer.Deserialize<CouponRequested>(m.Message.Value, JsonSerializerOptions.Web)!))
+            .Where(m => stored.ContainsKey(m.Request.RequestId))
+            .Select(m => new LoggedRequest(m.Request.RequestId, m.Request.PolicyId, m.Request.UserId, m.Request.RequestedAt, m.Message.Partition.Value, m.Message.Offset.Value))
+            .ToList();
+        IReadOnlyList<LoggedDecision> decisions = [];
+        var missing = 0;
+        await Eventually.UntilAsync(
+            () =>
+            {
+                decisions = TopicLogs.ReadDecisions(kafkaBootstrapServers).Messages;
+                var published = decisions.Select(d => d.Decision.RequestId).ToHashSet();
+                return (missing = logged.Count(r => !published.Contains(r.RequestId))) == 0;
+            },
+            "every stored outcome to be on coupon-decisions",
+            timeout ?? TimeSpan.FromSeconds(60),
+            () => $"{missing} of {logged.Count} are not.");
+
+        var requestsOf = logged.ToLookup(r => r.PolicyId);
+        var byPolicy = decisions.ToLookup(d => d.Decision.PolicyId);
+        foreach (var policyId in policyIds)
+        {
+            var quantity = await database.ScalarAsync<int>("SELECT total_quantity FROM coupon_policies WHERE id = $1", policyId);
+            var verdict = DecisionStream.Judge(new PolicyTerms(policyId, quantity), [.. requestsOf[policyId]], [.. byPolicy[policyId]], stored);
+            verdict.Ok.ShouldBeTrue($"policy {policyId} on coupon-decisions: {verdict.Detail}");
+            if (requestsOf[policyId].FirstOrDefault() is { } first && byPolicy[policyId].FirstOrDefault() is { } decided)
+            {
+                decided.Partition.ShouldBe(first.Partition, $"policy {policyId}: its decisions are partitioned as its requests");
+            }
         }
     }
 }
