@@ -102,6 +102,83 @@ public sealed class ApiFaultTests(PostgresFixture postgres)
         }
     }
 
+    [Fact(Timeout = 300_000)]
+    public async Task An_api_instance_killed_while_its_clients_wait_leaves_them_to_another_instance_which_answers_them()
+    {
+        await using var system = await CouponSystem.StartAsync(postgres, partitions: 3, consumers: 0);
+        var policy = await system.CreatePolicyAsync(totalQuantity: 15);
+        var (portA, portB) = (FreePort(), FreePort());
+        await using var a = system.StartApiProcess("api-a", portA);
+        await using var b = system.StartApiProcess("api-b", portB);
+        await a.WaitUntilHealthyAsync(new Uri($"http://127.0.0.1:{portA}/health"), FaultDrill.Patience, TestContext.Current.CancellationToken);
+        await b.WaitUntilHealthyAsync(new Uri($"http://127.0.0.1:{portB}/health"), FaultDrill.Patience, TestContext.Current.CancellationToken);
+        using var atA = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{portA}") };
+        using var atB = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{portB}") };
+
+        // Twenty users ask through A and wait there, on their requests' streams; no consumer runs yet, so every one of
+        // them is still waiting when A dies.
+        var users = Enumerable.Range(1, 20).Select(u => 5_000L + u).ToArray();
+        var requestIds = new Dictionary<long, string>();
+        foreach (var user in users)
+        {
+            using var ask = new HttpRequestMessage(HttpMethod.Post, $"/api/coupon-policies/{policy}/requests") { Content = JsonContent.Create(new { }) };
+            ask.Headers.Authorization = new AuthenticationHeaderValue("Bearer", system.Tokens.ForUser(user));
+            using var accepted = await atA.SendAsync(ask, TestContext.Current.CancellationToken);
+            accepted.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            requestIds[user] = (await accepted.Content.ReadFromJsonAsync<CouponRequestAccepted>(TestContext.Current.CancellationToken))!.RequestId;
+        }
+
+        var streams = new List<(long User, HttpResponseMessage Response, StreamReader Events)>();
+        foreach (var user in users)
+        {
+            var watch = new HttpRequestMessage(HttpMethod.Get, $"/api/coupon-requests/{requestIds[user]}/events");
+            watch.Headers.Authorization = new AuthenticationHeaderValue("Bearer", system.Tokens.ForUser(user));
+            var response = await atA.SendAsync(watch, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+            var events = new StreamReader(await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken));
+            (await events.ReadLineAsync(TestContext.Current.CancellationToken)).ShouldBe("event: pending", "the client is waiting at A");
+            streams.Add((user, response, events));
+        }
+
+        a.KillHard();
+
+        // Every stream was cut: the kill met all twenty clients waiting.
+        var cut = 0;
+        foreach (var (_, response, events) in streams)
+        {
+            try
+            {
+                while (await events.ReadLineAsync(TestContext.Current.CancellationToken) is not null)
+                {
+                }
+            }
+            catch (IOException)
+            {
+            }
+
+            cut++;
+            events.Dispose();
+            response.Dispose();
+        }
+
+        cut.ShouldBe(users.Length);
+
+        // They ask B, and wait there for their result; the requests are decided now.
+        var waits = users.Select(async user =>
+        {
+            using var wait = new HttpRequestMessage(HttpMethod.Get, $"/api/coupon-requests/{requestIds[user]}?wait=30");
+            wait.Headers.Authorization = new AuthenticationHeaderValue("Bearer", system.Tokens.ForUser(user));
+            using var answer = await atB.SendAsync(wait, TestContext.Current.CancellationToken);
+            answer.StatusCode.ShouldBe(HttpStatusCode.OK);
+            return (await answer.Content.ReadFromJsonAsync<CouponRequestStatus>(TestContext.Current.CancellationToken))!;
+        }).ToList();
+        system.AddConsumer();
+        var results = await Task.WhenAll(waits);
+
+        results.Select(r => r.Reason ?? r.Status).ShouldBe(Enumerable.Repeat("Issued", 15).Concat(Enumerable.Repeat("SoldOut", 5)), ignoreOrder: true);
+        results.ShouldAllBe(r => r.DecidedAt != null);
+        await Invariants.AssertAllHoldAsync(system, [.. users.Select(u => new AcceptedRequest(requestIds[u], policy, u))], FaultDrill.Patience);
+    }
+
     private static Task<long> DecidedAsync(CouponSystem system) =>
         system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes WHERE outcome <> 'Withdrawn'");
 
