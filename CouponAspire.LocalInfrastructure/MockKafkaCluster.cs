@@ -85,6 +85,13 @@ public sealed unsafe class MockKafkaCluster : IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes a broker answer the next request of a protocol type with <paramref name="error"/> after <paramref name="roundTrip"/>;
+    /// with <see cref="ErrorCode.NoError"/> the request is carried out, and only its answer is late.
+    /// </summary>
+    public void PushRequestError(int brokerId, KafkaApiKey apiKey, ErrorCode error, TimeSpan roundTrip) =>
+        Check(Native.BrokerPushRequestErrorRtts(_cluster, brokerId, (short)apiKey, 1, (int)error, (int)roundTrip.TotalMilliseconds));
+
     /// <summary>From now on the cluster records every request it receives (see <see cref="Requests"/>).</summary>
     public void StartRequestTracking() => Native.StartRequestTracking(_cluster);
 
@@ -155,6 +162,8 @@ public sealed unsafe class MockKafkaCluster : IDisposable
         public static readonly delegate* unmanaged<nint*, nuint, void> DestroyRequests = (delegate* unmanaged<nint*, nuint, void>)Export("rd_kafka_mock_request_destroy_array");
         public static readonly delegate* unmanaged<nint, int> RequestBrokerId = (delegate* unmanaged<nint, int>)Export("rd_kafka_mock_request_id");
         public static readonly delegate* unmanaged<nint, short> RequestApiKey = (delegate* unmanaged<nint, short>)Export("rd_kafka_mock_request_api_key");
+        // Variadic in C (pairs of error and round trip after the count): one pair, passed as the fixed arguments it lands in.
+        public static readonly delegate* unmanaged<nint, int, short, nuint, int, int, int> BrokerPushRequestErrorRtts = (delegate* unmanaged<nint, int, short, nuint, int, int, int>)Export("rd_kafka_mock_broker_push_request_error_rtts");
         public static readonly delegate* unmanaged<nint, short, nuint, int*, void> PushRequestErrorsArray = (delegate* unmanaged<nint, short, nuint, int*, void>)Export("rd_kafka_mock_push_request_errors_array");
 
         private static readonly delegate* unmanaged<nint, byte*, int, int, int> TopicCreateExport = (delegate* unmanaged<nint, byte*, int, int, int>)Export("rd_kafka_mock_topic_create");

@@ -38,7 +38,9 @@ internal sealed class CouponRequestPublisher(IProducer<string, byte[]> producer,
         {
             KafkaTracing.SetFailed(activity, e.Error);
             metrics.RecordPublished(CouponTopics.Requests, time.GetElapsedTime(started), e.Error);
-            return new PublishResult(false, e.Error, e.DeliveryResult.Status != PersistenceStatus.NotPersisted);
+            // A publish that timed out may have been written, whatever the client reports: a request timed out in flight
+            // is reported as not persisted, and yet the broker may have kept it.
+            return new PublishResult(false, e.Error, e.DeliveryResult.Status != PersistenceStatus.NotPersisted || e.Error.Code == ErrorCode.Local_MsgTimedOut);
         }
     }
 }

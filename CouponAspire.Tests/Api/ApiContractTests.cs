@@ -5,13 +5,16 @@ using CouponAspire.Api.Requests;
 
 namespace CouponAspire.Tests.Api;
 
-/// <summary>The HTTP contract of PRODUCT.md §4 and who may do what (no consumers: nothing gets decided here).</summary>
-public sealed class ApiContractTests(PostgresFixture postgres)
+/// <summary>
+/// The HTTP contract of PRODUCT.md §4 and who may do what (no consumers: nothing gets decided here). HTTP alone: the
+/// tests share one system, each looking at its own policies, but for the one that needs rate limits of its own.
+/// </summary>
+public sealed class ApiContractTests(PostgresFixture postgres, SharedApiSystem shared) : IClassFixture<SharedApiSystem>
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task Creating_a_policy_answers_201_with_its_location_and_the_policy()
     {
-        await using var system = await CouponSystem.StartAsync(postgres, consumers: 0);
+        var system = shared.System;
 
         var response = await system.Api.PostAsJsonAsync("/api/coupon-policies", new { name = "Launch", totalQuantity = 100, startsAt = "2026-01-01T00:00:00+09:00" }, Ct);
 
@@ -29,24 +32,25 @@ public sealed class ApiContractTests(PostgresFixture postgres)
         read.ShouldBe(policy with { CreatedAt = read!.CreatedAt });
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task Only_an_administrator_may_create_a_policy()
     {
-        await using var system = await CouponSystem.StartAsync(postgres, consumers: 0);
+        var system = shared.System;
         var body = new { name = "Launch", totalQuantity = 10 };
+        var written = await shared.WrittenAsync();
 
         var anonymous = await Send(system, HttpMethod.Post, "/api/coupon-policies", token: null, body);
         var user = await Send(system, HttpMethod.Post, "/api/coupon-policies", system.Tokens.ForUser(7), body);
 
         anonymous.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         user.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM coupon_policies")).ShouldBe(0);
+        (await shared.WrittenAsync()).ShouldBe(written, "no policy created");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_policy_is_public_and_an_unknown_one_is_404()
     {
-        await using var system = await CouponSystem.StartAsync(postgres, consumers: 0);
+        var system = shared.System;
         var policy = await system.CreatePolicyAsync(5);
 
         (await Send(system, HttpMethod.Get, $"/api/coupon-policies/{policy}", token: null)).StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -56,10 +60,10 @@ public sealed class ApiContractTests(PostgresFixture postgres)
         missing.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_user_asks_for_themselves_and_an_administrator_for_anyone()
     {
-        await using var system = await CouponSystem.StartAsync(postgres, consumers: 0);
+        var system = shared.System;
         var policy = await system.CreatePolicyAsync(5);
         var path = $"/api/coupon-policies/{policy}/requests";
 
@@ -77,17 +81,17 @@ public sealed class ApiContractTests(PostgresFixture postgres)
         adminForNobody.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await ProblemErrors(adminForNobody)).ShouldContainKey("userId");
         anonymous.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        var published = system.PublishedRequests();
+        var published = system.PublishedRequests().Where(r => r.PolicyId == policy).ToList();
         published.Count.ShouldBe(3);
         published.Count(r => r.UserId == 8).ShouldBe(1);
     }
 
-    [Theory]
+    [Theory(Timeout = Timeouts.System)]
     [InlineData("future")]
     [InlineData("past")]
     public async Task A_request_outside_the_policy_window_is_refused_with_409_and_not_published(string window)
     {
-        await using var system = await CouponSystem.StartAsync(postgres, consumers: 0);
+        var system = shared.System;
         var now = DateTimeOffset.UtcNow;
         var policy = window == "future"
             ? await system.CreatePolicyAsync(5, startsAt: now.AddHours(1))
@@ -97,24 +101,24 @@ public sealed class ApiContractTests(PostgresFixture postgres)
 
         response.StatusCode.ShouldBe(HttpStatusCode.Conflict);
         (await response.Content.ReadFromJsonAsync<Dictionary<string, object>>(Ct))!["reason"].ToString().ShouldBe("PolicyNotOpen");
-        system.PublishedRequests().ShouldBeEmpty();
+        system.PublishedRequests().ShouldNotContain(r => r.PolicyId == policy);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_request_for_an_unknown_policy_is_404_and_not_published()
     {
-        await using var system = await CouponSystem.StartAsync(postgres, consumers: 0);
+        var system = shared.System;
 
         var response = await system.SendRequestAsync(424242, userId: 3);
 
         response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
-        system.PublishedRequests().ShouldBeEmpty();
+        system.PublishedRequests().ShouldNotContain(r => r.PolicyId == 424242);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_user_reads_only_their_own_requests_and_coupons()
     {
-        await using var system = await CouponSystem.StartAsync(postgres, consumers: 0);
+        var system = shared.System;
         var policy = await system.CreatePolicyAsync(5);
         var requestId = (await system.RequestAsync(policy, userId: 7))!;
 
@@ -135,7 +139,7 @@ public sealed class ApiContractTests(PostgresFixture postgres)
         adminCoupons.StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_user_over_the_rate_limit_gets_429_with_retry_after_and_other_users_do_not()
     {
         await using var system = await CouponSystem.StartAsync(postgres, consumers: 0, settings: new Dictionary<string, string?>
@@ -164,10 +168,10 @@ public sealed class ApiContractTests(PostgresFixture postgres)
         system.PublishedRequests().Count(r => r.UserId == 1).ShouldBe(3);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task Health_alive_and_the_OpenAPI_document_answer_outside_Development()
     {
-        await using var system = await CouponSystem.StartAsync(postgres, consumers: 0);
+        var system = shared.System;
 
         (await system.Api.GetStringAsync("/health", Ct)).ShouldBe("Healthy");
         (await system.Api.GetStringAsync("/alive", Ct)).ShouldBe("Healthy");

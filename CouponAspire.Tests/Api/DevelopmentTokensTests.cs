@@ -7,7 +7,7 @@ namespace CouponAspire.Tests.Api;
 /// <summary>The load generator's quick user tokens are the tokens the API trusts, with the claims of the ordinary ones.</summary>
 public sealed class DevelopmentTokensTests
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public async Task A_user_token_minted_quickly_validates_like_one_minted_by_the_standard_handler()
     {
         var tokens = new DevelopmentTokens(DevelopmentTokens.NewSigningKey());

@@ -5,9 +5,10 @@ namespace CouponAspire.Tests.Api;
 
 /// <summary>
 /// Bad and hostile input against the real Kestrel server: always a 4xx problem that names the field at fault, never a
-/// 5xx, and nothing written or published.
+/// 5xx, and nothing written or published. HTTP alone: the tests share one system, and each compares what was written
+/// before and after it.
 /// </summary>
-public sealed class HostileInputTests(PostgresFixture postgres)
+public sealed class HostileInputTests(SharedApiSystem shared) : IClassFixture<SharedApiSystem>
 {
     public static TheoryData<string, string, string> BadRequestBodies() => new()
     {
@@ -28,22 +29,23 @@ public sealed class HostileInputTests(PostgresFixture postgres)
         { "", "application/json", "body" },
     };
 
-    [Theory]
+    [Theory(Timeout = Timeouts.System)]
     [MemberData(nameof(BadRequestBodies))]
     public async Task A_bad_request_body_is_a_400_naming_the_field_and_publishes_nothing(string body, string contentType, string field)
     {
-        await using var system = await CouponSystem.StartAsync(postgres, consumers: 0, kestrel: true);
+        var system = shared.System;
         var policy = await system.CreatePolicyAsync(5);
+        var written = await shared.WrittenAsync();
 
         // As an administrator, so that a missing userId is the body's fault rather than the token's.
         var response = await PostRawAsync(system, $"/api/coupon-policies/{policy}/requests", body, contentType);
 
         response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, await response.Content.ReadAsStringAsync(Ct));
         (await ApiContractTests.ProblemErrors(response)).ShouldContainKey(field);
-        await AssertNothingWrittenAsync(system);
+        (await shared.WrittenAsync()).ShouldBe(written, "nothing written, nothing published");
     }
 
-    [Theory]
+    [Theory(Timeout = Timeouts.System)]
     [InlineData("0")]
     [InlineData("-1")]
     [InlineData("abc")]
@@ -52,7 +54,8 @@ public sealed class HostileInputTests(PostgresFixture postgres)
     [InlineData("9223372036854775808")]
     public async Task A_policy_id_that_is_not_a_positive_64_bit_integer_is_a_400_naming_it(string policyId)
     {
-        await using var system = await CouponSystem.StartAsync(postgres, consumers: 0, kestrel: true);
+        var system = shared.System;
+        var written = await shared.WrittenAsync();
 
         var request = await PostRawAsync(system, $"/api/coupon-policies/{policyId}/requests", """{"userId":5}""", "application/json");
         var read = await system.Api.GetAsync($"/api/coupon-policies/{policyId}", Ct);
@@ -61,14 +64,15 @@ public sealed class HostileInputTests(PostgresFixture postgres)
         (await ApiContractTests.ProblemErrors(request)).ShouldContainKey("policyId");
         read.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await ApiContractTests.ProblemErrors(read)).ShouldContainKey("policyId");
-        await AssertNothingWrittenAsync(system);
+        (await shared.WrittenAsync()).ShouldBe(written, "nothing written, nothing published");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task Ids_at_the_edge_of_their_type_are_valid_and_simply_unknown()
     {
-        await using var system = await CouponSystem.StartAsync(postgres, consumers: 0, kestrel: true);
+        var system = shared.System;
         var policy = await system.CreatePolicyAsync(5);
+        var written = await shared.WrittenAsync();
 
         var largestPolicy = await PostRawAsync(system, $"/api/coupon-policies/{long.MaxValue}/requests", """{"userId":5}""", "application/json");
         var largestUser = await PostRawAsync(system, $"/api/coupon-policies/{policy}/requests", $$"""{"userId":{{long.MaxValue}}}""", "application/json");
@@ -82,11 +86,12 @@ public sealed class HostileInputTests(PostgresFixture postgres)
         badRequestId.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_body_over_the_limit_is_413_and_a_wrong_content_type_is_415()
     {
-        await using var system = await CouponSystem.StartAsync(postgres, consumers: 0, kestrel: true);
+        var system = shared.System;
         var policy = await system.CreatePolicyAsync(5);
+        var written = await shared.WrittenAsync();
         var huge = $$"""{"userId":5,"padding":"{{new string('x', 64 * 1024)}}"}""";
 
         var tooLarge = await PostRawAsync(system, $"/api/coupon-policies/{policy}/requests", huge, "application/json");
@@ -98,7 +103,7 @@ public sealed class HostileInputTests(PostgresFixture postgres)
         plain.StatusCode.ShouldBe(HttpStatusCode.UnsupportedMediaType);
         plain.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
         form.StatusCode.ShouldBe(HttpStatusCode.UnsupportedMediaType);
-        await AssertNothingWrittenAsync(system);
+        (await shared.WrittenAsync()).ShouldBe(written, "nothing written, nothing published");
     }
 
     public static TheoryData<string, string> BadPolicies() => new()
@@ -116,33 +121,37 @@ public sealed class HostileInputTests(PostgresFixture postgres)
         { """{"name":"x","totalQuantity":3,"issuedCount":3}""", "issuedCount" },
     };
 
-    [Theory]
+    [Theory(Timeout = Timeouts.System)]
     [MemberData(nameof(BadPolicies))]
     public async Task A_bad_policy_is_a_400_naming_the_field_and_creates_nothing(string body, string field)
     {
-        await using var system = await CouponSystem.StartAsync(postgres, consumers: 0, kestrel: true);
+        var system = shared.System;
+        var written = await shared.WrittenAsync();
 
         var response = await PostRawAsync(system, "/api/coupon-policies", body, "application/json");
 
         response.StatusCode.ShouldBe(HttpStatusCode.BadRequest, await response.Content.ReadAsStringAsync(Ct));
         (await ApiContractTests.ProblemErrors(response)).ShouldContainKey(field);
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM coupon_policies")).ShouldBe(0);
+        (await shared.WrittenAsync()).ShouldBe(written, "no policy created");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task Random_input_to_the_request_endpoint_never_gets_a_5xx_or_writes_anything()
     {
-        await using var system = await CouponSystem.StartAsync(postgres, consumers: 0, kestrel: true);
+        var system = shared.System;
         var policy = await system.CreatePolicyAsync(5);
+        var written = await shared.WrittenAsync();
         var random = new Random(20261123);
         string[] contentTypes = ["application/json", "application/json; charset=utf-8", "text/plain", "application/xml", "", "application/json; charset=latin1"];
         string[] paths = [$"{policy}", "0", "-3", "x", "99999999999999999999", $"{policy}%00", $"{policy}/../1", "%FF"];
 
+        var accepted = 0;
         for (var i = 0; i < 400; i++)
         {
             var body = RandomBody(random);
             var response = await PostRawAsync(system, $"/api/coupon-policies/{paths[random.Next(paths.Length)]}/requests", body, contentTypes[random.Next(contentTypes.Length)]);
 
+            accepted += response.StatusCode == HttpStatusCode.Accepted ? 1 : 0;
             ((int)response.StatusCode).ShouldBeLessThan(500, $"body: {body}");
             if ((int)response.StatusCode >= 400 && response.StatusCode != HttpStatusCode.NotFound)
             {
@@ -150,10 +159,9 @@ public sealed class HostileInputTests(PostgresFixture postgres)
             }
         }
 
-        // Bodies that happened to be valid (a positive userId and nothing else) were accepted; nothing else was.
-        var published = system.PublishedRequests();
-        var accepted = published.Count;
-        published.ShouldAllBe(r => r.UserId > 0);
+        // Bodies that happened to be valid (a positive userId and nothing else) were accepted, each published once;
+        // nothing else was published or written.
+        (await shared.WrittenAsync()).ShouldBe(written with { Item3 = written.Published + accepted });
         TestContext.Current.TestOutputHelper?.WriteLine($"{accepted} random bodies were valid requests");
     }
 
@@ -181,12 +189,6 @@ public sealed class HostileInputTests(PostgresFixture postgres)
         }
 
         return await system.Api.PostAsync(path, content, Ct);
-    }
-
-    private static async Task AssertNothingWrittenAsync(CouponSystem system)
-    {
-        (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes")).ShouldBe(0);
-        system.ReadRequestLog().ShouldBeEmpty();
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -13,7 +13,7 @@ public sealed class PerUserRateLimiterTests
 {
     private readonly FakeTimeProvider _time = new();
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_user_gets_the_burst_then_one_permit_per_refill_and_is_told_when_the_next_comes()
     {
         using var limiter = Limiter(new RateLimitOptions { Burst = 3, PermitsPerPeriod = 2, Period = TimeSpan.FromSeconds(1) });
@@ -32,7 +32,7 @@ public sealed class PerUserRateLimiterTests
         Acquire(limiter, "7").IsAcquired.ShouldBeFalse("half a second refills one permit");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void Administrators_and_endpoints_without_the_mark_are_not_limited()
     {
         using var limiter = Limiter(new RateLimitOptions { Burst = 1, PermitsPerPeriod = 1, Period = TimeSpan.FromHours(1) });
@@ -42,7 +42,7 @@ public sealed class PerUserRateLimiterTests
         limiter.TrackedUsers.ShouldBe(0);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_million_distinct_users_leave_no_more_buckets_than_the_bound()
     {
         using var limiter = Limiter(new RateLimitOptions { TrackedUsers = 10_000 });

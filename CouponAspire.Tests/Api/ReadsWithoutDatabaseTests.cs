@@ -11,7 +11,7 @@ public sealed class ReadsWithoutDatabaseTests(PostgresFixture postgres)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact(Timeout = 180_000)]
+    [Fact(Timeout = Timeouts.System)]
     public async Task Requests_decided_in_the_last_minutes_read_correctly_while_postgresql_is_down_and_older_ones_say_it_is_unavailable()
     {
         // A server of this test's own, to stop; the API keeps two decisions, so that the older ones are PostgreSQL's alone.

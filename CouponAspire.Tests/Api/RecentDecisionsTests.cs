@@ -9,7 +9,7 @@ public sealed class RecentDecisionsTests
 {
     private static readonly DateTimeOffset Start = new(2026, 12, 6, 9, 0, 0, TimeSpan.Zero);
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_million_decisions_keep_no_more_than_the_capacity_in_memory_and_what_was_let_go_of_is_looked_up_elsewhere()
     {
         var time = new FakeTimeProvider(Start);
@@ -41,7 +41,7 @@ public sealed class RecentDecisionsTests
         recent.Find("not-decided-yet", time.GetUtcNow() - TimeSpan.FromMilliseconds(1), out _).ShouldBe(RecentState.Undecided);
     }
 
-    [Fact(Timeout = 30_000)]
+    [Fact(Timeout = Timeouts.Unit)]
     public void Decisions_older_than_the_maximum_age_are_let_go_of()
     {
         var time = new FakeTimeProvider(Start);
@@ -59,7 +59,7 @@ public sealed class RecentDecisionsTests
         recent.Find(Id(2), Start + TimeSpan.FromMinutes(6), out _).ShouldBe(RecentState.Decided);
     }
 
-    [Fact(Timeout = 30_000)]
+    [Fact(Timeout = Timeouts.Unit)]
     public async Task A_client_waiting_before_the_decision_is_woken_by_it_and_one_that_comes_after_finds_it()
     {
         var time = new FakeTimeProvider(Start);
@@ -83,7 +83,7 @@ public sealed class RecentDecisionsTests
         recent.Add(Decision(2, Start)).ShouldBeFalse("no one waits for it");
     }
 
-    [Fact(Timeout = 30_000)]
+    [Fact(Timeout = Timeouts.Unit)]
     public void Before_the_stream_is_followed_and_close_to_where_it_began_nothing_can_be_said_of_what_is_not_here()
     {
         var time = new FakeTimeProvider(Start);

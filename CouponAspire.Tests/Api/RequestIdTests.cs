@@ -15,7 +15,7 @@ namespace CouponAspire.Tests.Api;
 /// </summary>
 public sealed partial class RequestIdTests(PostgresFixture postgres)
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task The_request_id_is_one_string_in_the_answer_its_location_the_status_and_the_kafka_message()
     {
         await using var system = await CouponSystem.StartAsync(postgres, consumers: 0);
@@ -45,7 +45,7 @@ public sealed partial class RequestIdTests(PostgresFixture postgres)
         (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes")).ShouldBe(0);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task An_id_that_was_altered_made_up_or_signed_with_another_key_reads_as_not_found()
     {
         await using var system = await CouponSystem.StartAsync(postgres, consumers: 0, kestrel: true);
@@ -79,7 +79,7 @@ public sealed partial class RequestIdTests(PostgresFixture postgres)
         (await system.Api.GetAsync($"/api/coupon-requests/{id}", Ct)).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_request_withdrawn_after_a_failed_publish_reads_as_not_found_even_with_a_valid_id()
     {
         await using var system = await CouponSystem.StartAsync(postgres, consumers: 0);

@@ -9,7 +9,7 @@ public sealed class TokenCacheTests
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_token_is_remembered_for_the_lifetime_at_most_and_never_past_its_expiry()
     {
         CachingJsonWebTokenHandler.RememberUntil(Now, Now.AddHours(1).UtcDateTime).ShouldBe(Now + CachingJsonWebTokenHandler.Lifetime);
@@ -17,7 +17,7 @@ public sealed class TokenCacheTests
         CachingJsonWebTokenHandler.RememberUntil(Now, DateTime.MinValue).ShouldBe(Now + CachingJsonWebTokenHandler.Lifetime, "a token without exp");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public async Task A_valid_token_is_validated_once_and_a_forged_one_every_time()
     {
         var tokens = new DevelopmentTokens(DevelopmentTokens.NewSigningKey());
@@ -43,7 +43,7 @@ public sealed class TokenCacheTests
         forgedSecond.ShouldNotBeSameAs(forgedFirst, "a rejected token is checked again");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public async Task A_million_distinct_users_tokens_leave_no_more_than_the_capacity_remembered()
     {
         var tokens = new DevelopmentTokens(DevelopmentTokens.NewSigningKey());

@@ -6,7 +6,7 @@ namespace CouponAspire.Tests.Api;
 /// <summary>How long a client asks to wait: RFC 7240's Prefer: wait, or ?wait for clients that cannot set a header.</summary>
 public sealed class WaitPreferenceTests
 {
-    [Theory]
+    [Theory(Timeout = Timeouts.Unit)]
     [InlineData("wait=10", null, 10)]
     [InlineData("respond-async, wait=5", null, 5)]
     [InlineData("wait=\"7\"", null, 7)]
@@ -25,7 +25,7 @@ public sealed class WaitPreferenceTests
         problem.ShouldBeNull();
     }
 
-    [Theory]
+    [Theory(Timeout = Timeouts.Unit)]
     [InlineData("wait=abc", null)]
     [InlineData("wait=-1", null)]
     [InlineData("wait=31", null)]

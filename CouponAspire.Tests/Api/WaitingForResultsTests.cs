@@ -19,7 +19,7 @@ public sealed class WaitingForResultsTests(PostgresFixture postgres)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Theory(Timeout = 120_000)]
+    [Theory(Timeout = Timeouts.System)]
     [InlineData("Prefer")]
     [InlineData("query")]
     public async Task A_get_that_waits_is_answered_the_moment_the_request_is_decided(string how)
@@ -42,7 +42,7 @@ public sealed class WaitingForResultsTests(PostgresFixture postgres)
         started.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(30), "answered when decided, not when the wait was over");
     }
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_get_that_waits_for_a_request_nobody_decides_answers_pending_once_the_wait_is_over()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 3, consumers: 0);
@@ -59,7 +59,7 @@ public sealed class WaitingForResultsTests(PostgresFixture postgres)
         system.ApiFactory.Services.GetRequiredService<RecentDecisions>().Waiting.ShouldBe(0, "a client that stopped waiting is forgotten");
     }
 
-    [Theory(Timeout = 120_000)]
+    [Theory(Timeout = Timeouts.System)]
     [InlineData("?wait=abc", null)]
     [InlineData("?wait=-1", null)]
     [InlineData("?wait=31", null)]
@@ -82,7 +82,7 @@ public sealed class WaitingForResultsTests(PostgresFixture postgres)
         (await ApiContractTests.ProblemErrors(answer)).Keys.ShouldBe(["wait"]);
     }
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_requests_stream_says_pending_at_once_then_decided_with_the_gets_body_and_ends()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 3, consumers: 0, kestrel: true);
@@ -107,7 +107,7 @@ public sealed class WaitingForResultsTests(PostgresFixture postgres)
         decided.Status.ShouldBe("Issued");
     }
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_stream_opened_on_a_decided_request_says_decided_and_ends_and_a_quiet_one_keeps_the_connection_alive_with_comments()
     {
         await using var system = await CouponSystem.StartAsync(
@@ -141,7 +141,7 @@ public sealed class WaitingForResultsTests(PostgresFixture postgres)
         lines.ShouldContain(": keep-alive");
     }
 
-    [Theory(Timeout = 120_000)]
+    [Theory(Timeout = Timeouts.System)]
     [InlineData("not-an-id")]
     [InlineData("foreign")]
     public async Task A_stream_of_an_unknown_or_someone_elses_request_is_a_404_before_it_starts(string which)
@@ -158,7 +158,7 @@ public sealed class WaitingForResultsTests(PostgresFixture postgres)
         response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
     }
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_sale_pages_stream_shows_the_quantity_left_falling_then_sold_out_and_ends()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 3, consumers: 0, kestrel: true);
@@ -184,7 +184,7 @@ public sealed class WaitingForResultsTests(PostgresFixture postgres)
         remaining.Distinct().Count().ShouldBe(remaining.Count, "an event says something new");
     }
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_sale_pages_stream_of_a_sold_out_policy_says_so_at_once_and_an_unknown_one_is_a_404()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 1, consumers: 1, kestrel: true);

@@ -13,7 +13,7 @@ namespace CouponAspire.Tests.AppHost;
 /// </summary>
 public sealed class AppHostModelTests
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_deployment_has_the_services_postgres_a_kafka_connection_string_and_the_signing_key()
     {
         await using var app = await BuildAsync(Publish);
@@ -28,7 +28,7 @@ public sealed class AppHostModelTests
         Resource(app, "loadgen").IsExcludedFromPublish().ShouldBeTrue();
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_deployment_may_run_kafka_as_a_container_instead()
     {
         await using var app = await BuildAsync([.. Publish, "--PublishKafka=Container"]);
@@ -37,7 +37,7 @@ public sealed class AppHostModelTests
         Resource(app, "kafka-ui").IsExcludedFromPublish().ShouldBeTrue();
     }
 
-    [Theory]
+    [Theory(Timeout = Timeouts.System)]
     [InlineData("api")]
     [InlineData("consumer")]
     public async Task A_service_gets_the_kafka_and_database_connection_strings_and_waits_until_both_are_healthy_and_the_schema_migrated(string service)
@@ -57,7 +57,7 @@ public sealed class AppHostModelTests
         resource.Annotations.OfType<HealthCheckAnnotation>().ShouldContain(check => check.Key.Contains("/health"));
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task The_migration_worker_migrates_the_database_once_it_is_healthy()
     {
         await using var app = await BuildAsync(Publish);
@@ -69,7 +69,7 @@ public sealed class AppHostModelTests
         migrations.Annotations.OfType<WaitAnnotation>().ShouldContain(wait => wait.Resource.Name == "coupondb" && wait.WaitType == WaitType.WaitUntilHealthy);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task Only_the_api_is_reachable_from_outside()
     {
         await using var app = await BuildAsync(Publish);
@@ -80,7 +80,7 @@ public sealed class AppHostModelTests
         Resource(app, "consumer").Annotations.OfType<EndpointAnnotation>().ShouldAllBe(endpoint => !endpoint.IsExternal);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task By_default_three_consumers_share_twelve_partitions_with_the_batched_strategy()
     {
         await using var app = await BuildAsync(Publish);
@@ -96,7 +96,7 @@ public sealed class AppHostModelTests
         consumerEnvironment["Aspire__Confluent__Kafka__Consumer__Config__SessionTimeoutMs"].ShouldBe("10000");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task Replicas_partitions_and_strategy_come_from_the_apphost_configuration()
     {
         await using var app = await BuildAsync([.. Publish, "--ConsumerReplicas=5", "--Partitions=24", "--IssuanceStrategy=PerMessage", "--ApiReplicas=2"]);
@@ -111,7 +111,7 @@ public sealed class AppHostModelTests
         consumerEnvironment["Issuance__Strategy"].ShouldBe("PerMessage");
     }
 
-    [Theory]
+    [Theory(Timeout = Timeouts.System)]
     [InlineData("api")]
     [InlineData("loadgen")]
     public async Task The_api_and_the_load_generator_share_the_token_settings_without_the_key_itself(string project)
@@ -125,7 +125,7 @@ public sealed class AppHostModelTests
         environment["Authentication__Schemes__Bearer__SigningKeys__0__Value"].ShouldBe("{token-signing-key.value}");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task The_api_signs_request_ids_with_a_key_of_the_deployment()
     {
         await using var app = await BuildAsync(Publish);
@@ -134,7 +134,7 @@ public sealed class AppHostModelTests
         environment["CouponApi__RequestIds__Key"].ShouldBe("{request-id-key.value}");
     }
 
-    [Theory]
+    [Theory(Timeout = Timeouts.System)]
     [InlineData("token-signing-key")]
     [InlineData("request-id-key")]
     public async Task The_keys_are_secrets_whose_generated_values_are_base64_of_at_least_32_bytes(string name)
@@ -152,7 +152,7 @@ public sealed class AppHostModelTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task The_load_generator_is_started_by_hand_and_finds_the_api_by_service_discovery_and_kafka_by_its_reference()
     {
         await using var app = await BuildAsync(Publish);
@@ -165,7 +165,7 @@ public sealed class AppHostModelTests
         loadgen.Annotations.OfType<WaitAnnotation>().Select(wait => wait.Resource.Name).ShouldBe(["api", "consumer"], ignoreOrder: true, "it starts once every consumer replica is ready");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task Without_containers_postgres_runs_from_the_machine_and_kafka_is_the_mock_cluster_in_a_process_of_its_own()
     {
         await using var app = await BuildAsync("--Infrastructure=Local");
@@ -188,7 +188,7 @@ public sealed class AppHostModelTests
         consumerEnvironment["Aspire__Confluent__Kafka__Consumer__Config__FetchWaitMaxMs"].ShouldBe("10");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task With_containers_kafka_runs_as_aspire_hosting_kafka_runs_it_with_kafka_ui_and_postgres_with_pgweb()
     {
         await using var app = await BuildAsync("--Infrastructure=Containers");

@@ -8,7 +8,7 @@ namespace CouponAspire.Tests.AppHost;
 /// <summary>The manifest azd deploys from, as <c>dotnet run --project CouponAspire.AppHost -- --publisher manifest</c> writes it.</summary>
 public sealed partial class ManifestTests
 {
-    [Theory]
+    [Theory(Timeout = Timeouts.System)]
     [InlineData("ConnectionString")]
     [InlineData("Container")]
     public async Task The_manifest_describes_the_system_and_every_reference_in_it_names_one_of_its_resources(string publishKafka)

@@ -13,7 +13,7 @@ public sealed class RunningSystemTests(RunningAppHost system)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
 
-    [Fact]
+    [Fact(Timeout = Timeouts.AppHost)]
     public async Task Every_resource_of_the_system_is_running_and_healthy()
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
@@ -41,7 +41,7 @@ public sealed class RunningSystemTests(RunningAppHost system)
         replicas.ShouldAllBe(id => id.StartsWith("consumer-", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.AppHost)]
     public async Task A_flash_sale_over_several_policies_with_three_consumer_replicas_keeps_every_invariant()
     {
         long[] policies = [await system.CreatePolicyAsync(150), await system.CreatePolicyAsync(60), await system.CreatePolicyAsync(400), await system.CreatePolicyAsync(25)];
@@ -67,7 +67,7 @@ public sealed class RunningSystemTests(RunningAppHost system)
         assignments.SelectMany(p => p).Order().ShouldBe(Enumerable.Range(0, RunningAppHost.Partitions), "every partition is held by exactly one replica");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.AppHost)]
     public async Task A_consumer_replica_stopped_and_started_again_while_the_sale_is_decided_loses_and_duplicates_nothing()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
@@ -122,7 +122,7 @@ public sealed class RunningSystemTests(RunningAppHost system)
         await Invariants.AssertAllHoldAsync(system.Database, system.KafkaBootstrapServers, policies, result.Accepted, Patience);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.AppHost)]
     public async Task One_request_is_one_trace_in_the_dashboard_from_the_api_through_kafka_to_a_consumer_replica_its_database_work_and_back_to_the_waiting_client()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
@@ -211,7 +211,7 @@ public sealed class RunningSystemTests(RunningAppHost system)
         waited.Single(s => s.Kind == DashboardSpan.Server).Links.ShouldContain(link => link.SpanId == decisionPublish.SpanId, "the waiting client's request links to the decision it was answered with");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.AppHost)]
     public async Task The_load_generator_started_from_the_dashboard_runs_a_sale_that_keeps_every_invariant()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
@@ -228,7 +228,7 @@ public sealed class RunningSystemTests(RunningAppHost system)
         output.ShouldContain(line => line.Contains("The sale held: every invariant holds, and every policy's order."));
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.AppHost)]
     public async Task The_ordering_audit_command_judges_every_decided_policy_and_names_one_whose_outcomes_were_tampered_with()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
@@ -271,7 +271,7 @@ public sealed class RunningSystemTests(RunningAppHost system)
         }
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.AppHost)]
     public async Task A_clean_start_and_a_held_sale_leave_no_error_in_the_dashboards_logs()
     {
         var cancellationToken = TestContext.Current.CancellationToken;

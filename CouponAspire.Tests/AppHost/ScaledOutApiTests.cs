@@ -14,7 +14,7 @@ public sealed class ScaledOutApiTests(ScaledOutAppHost system)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
 
-    [Fact]
+    [Fact(Timeout = Timeouts.AppHost)]
     public async Task Either_instance_answers_for_requests_the_other_accepted_and_both_refuse_a_sold_out_policy()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
@@ -70,7 +70,7 @@ public sealed class ScaledOutApiTests(ScaledOutAppHost system)
         }
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.AppHost)]
     public async Task An_API_instance_stopped_in_the_middle_of_a_sale_leaves_the_sale_to_the_other_and_nothing_is_lost()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
@@ -93,7 +93,7 @@ public sealed class ScaledOutApiTests(ScaledOutAppHost system)
             await sale;
             TestContext.Current.TestOutputHelper?.WriteLine(
                 $"Stopped at {acceptedAtStop} accepted; {crowd.Accepted.Count} in all, {crowd.Unanswered} without an answer.");
-            acceptedAtStop.ShouldBeGreaterThan(0, "the stop met the sale under way");
+            acceptedWhenStopped.ShouldBeGreaterThan(acceptedAtStop, "requests were accepted while the instance stopped: the stop met the sale under way");
 
             // Every 202 is in the log, and every request in the log — answered or not — is decided once, in order.
             var log = KafkaLog.ReadAll(system.KafkaBootstrapServers, CouponTopics.Requests)
@@ -153,9 +153,10 @@ public sealed class ScaledOutApiTests(ScaledOutAppHost system)
         return client!;
     }
 
+    /// <summary>A request's state at one instance, waiting there for its decision if it has not read it yet.</summary>
     private static async Task<CouponRequestStatus?> StatusAsync(HttpClient client, string requestId)
     {
-        using var response = await client.GetAsync($"/api/coupon-requests/{Uri.EscapeDataString(requestId)}", TestContext.Current.CancellationToken);
+        using var response = await client.GetAsync($"/api/coupon-requests/{Uri.EscapeDataString(requestId)}?wait=30", TestContext.Current.CancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;

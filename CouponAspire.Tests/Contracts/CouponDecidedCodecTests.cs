@@ -10,7 +10,7 @@ public sealed class CouponDecidedCodecTests
         "AQjfU46yMy6GAAAAAAAAAAEAAAAAAAAAAQQQaz9bSeyj69McITGeTI0", 17, 42, IssuanceOutcome.Issued, 7, new DateTimeOffset(2026, 12, 6, 9, 0, 0, 123, TimeSpan.Zero),
         new DateTimeOffset(2026, 12, 6, 9, 0, 0, 140, TimeSpan.Zero), 99);
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_decision_is_one_flat_camel_case_object_with_every_field_of_the_contract()
     {
         using var json = JsonDocument.Parse(CouponDecidedCodec.Serialize(Issued with { Reason = null }));
@@ -23,7 +23,7 @@ public sealed class CouponDecidedCodecTests
         json.RootElement.GetProperty("version").GetInt32().ShouldBe(1);
     }
 
-    [Theory]
+    [Theory(Timeout = Timeouts.Unit)]
     [InlineData(IssuanceOutcome.Issued, "Issued", null)]
     [InlineData(IssuanceOutcome.SoldOut, "Rejected", "SoldOut")]
     [InlineData(IssuanceOutcome.AlreadyIssued, "Rejected", "AlreadyIssued")]
@@ -40,7 +40,7 @@ public sealed class CouponDecidedCodecTests
         read.Outcome.ShouldBe(outcome);
     }
 
-    [Theory]
+    [Theory(Timeout = Timeouts.Unit)]
     [InlineData("18", null, "does not match policyId")]
     [InlineData("17", """{"version":2}""", "version 2 is not supported")]
     [InlineData("17", """{"status":"Pending"}""", "neither Issued nor Rejected")]
@@ -59,7 +59,7 @@ public sealed class CouponDecidedCodecTests
         error.ShouldContain(reason);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void Fields_a_reader_does_not_know_are_ignored_so_that_the_format_can_grow()
     {
         var value = Encoding.UTF8.GetBytes(Merge(CouponDecidedCodec.Serialize(Issued), """{"campaign":"winter"}"""));

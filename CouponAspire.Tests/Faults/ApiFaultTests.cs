@@ -11,7 +11,7 @@ namespace CouponAspire.Tests.Faults;
 [Collection(FaultCollection.Name)]
 public sealed class ApiFaultTests(PostgresFixture postgres)
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.Fault)]
     public async Task The_API_killed_with_requests_published_and_not_yet_answered_and_started_again_loses_nothing_in_the_log()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 2);
@@ -102,7 +102,7 @@ public sealed class ApiFaultTests(PostgresFixture postgres)
         }
     }
 
-    [Fact(Timeout = 300_000)]
+    [Fact(Timeout = Timeouts.Fault)]
     public async Task An_api_instance_killed_while_its_clients_wait_leaves_them_to_another_instance_which_answers_them()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 3, consumers: 0);

@@ -7,7 +7,7 @@ namespace CouponAspire.Tests.Faults;
 [Collection(FaultCollection.Name)]
 public sealed class ConsumerFaultTests(PostgresFixture postgres)
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.Fault)]
     public async Task A_consumer_process_killed_while_its_partitions_hold_undecided_requests_and_replaced_loses_and_duplicates_nothing()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 0);
@@ -75,7 +75,7 @@ public sealed class ConsumerFaultTests(PostgresFixture postgres)
         }
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Fault)]
     public async Task Consumers_added_and_removed_again_and_again_while_requests_are_decided_change_no_outcome()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 2);
@@ -117,7 +117,7 @@ public sealed class ConsumerFaultTests(PostgresFixture postgres)
             $"{system.Log.PartitionChanges("revoked")} partition(s) revoked, {system.Log.Replayed()} redelivered request(s) answered from their stored outcome; {result.Accepted.Count} accepted.");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Fault)]
     public async Task A_flood_of_one_users_duplicates_takes_one_coupon_and_everyone_else_is_still_served_in_order()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 3, consumers: 1);

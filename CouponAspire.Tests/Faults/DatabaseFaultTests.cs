@@ -8,7 +8,7 @@ namespace CouponAspire.Tests.Faults;
 [Collection(FaultCollection.Name)]
 public sealed class DatabaseFaultTests(PostgresFixture postgres)
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.Fault)]
     public async Task PostgreSQL_crashing_while_requests_are_decided_pauses_the_consumers_loses_nothing_decided_and_admission_goes_on()
     {
         // A server of this test's own: stopping the shared one would break the tests running beside it. Durable, as in
@@ -61,7 +61,7 @@ public sealed class DatabaseFaultTests(PostgresFixture postgres)
         return outcomes;
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Fault)]
     public async Task PostgreSQL_refusing_the_work_for_a_reason_other_than_the_data_pauses_the_consumers_and_dead_letters_nothing()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 2, consumers: 1);
@@ -85,7 +85,7 @@ public sealed class DatabaseFaultTests(PostgresFixture postgres)
         KafkaLog.End(system.Kafka.BootstrapServers, CouponTopics.DeadLetters, 0).ShouldBe(0);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Fault)]
     public async Task A_database_holding_locks_until_a_rebalance_moves_the_blocked_batches_partitions_changes_no_outcome()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 4, consumers: 2, settings: new Dictionary<string, string?>

@@ -7,7 +7,7 @@ public sealed class DecisionPublishFaultTests(PostgresFixture postgres)
     private const int RequestsBroker = 1;
     private const int DecisionsBroker = 3;
 
-    [Fact(Timeout = 300_000)]
+    [Fact(Timeout = Timeouts.Fault)]
     public async Task Kafka_refusing_decisions_for_a_while_holds_their_offsets_back_and_leaves_no_decision_missing_or_changed()
     {
         // A publish gives up after 2 s instead of 10, so that the fault meets several batches within the drill.

@@ -17,7 +17,7 @@ namespace CouponAspire.Tests.Faults;
 [Collection(FaultCollection.Name)]
 public sealed class KafkaFaultTests(PostgresFixture postgres)
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.Fault)]
     public async Task All_brokers_down_while_requests_are_published_gives_503s_then_loses_nothing_and_writes_nothing_twice()
     {
         await using var system = await StartAsync();
@@ -43,7 +43,7 @@ public sealed class KafkaFaultTests(PostgresFixture postgres)
         result.Sale.Others[HttpStatusCode.ServiceUnavailable].ShouldBeGreaterThan(0, "with every broker down the API answers 503 instead of hanging");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Fault)]
     public async Task A_partition_leader_moving_while_its_requests_are_published_loses_nothing_and_writes_nothing_twice()
     {
         await using var system = await StartAsync();
@@ -70,7 +70,7 @@ public sealed class KafkaFaultTests(PostgresFixture postgres)
         LeaderOf(system, partition).ShouldBe(newLeader);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Fault)]
     public async Task Produce_requests_failing_while_requests_are_published_are_retried_and_lose_nothing_and_write_nothing_twice()
     {
         // A retried publish waits this long before it is sent again, where one that is not retried takes milliseconds.
@@ -106,7 +106,7 @@ public sealed class KafkaFaultTests(PostgresFixture postgres)
             hasStruck: () => Task.FromResult(ProducesSince(system, mark) >= errors.Length && SlowPublishes(publishes, published, backoff) >= 10));
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Fault)]
     public async Task Brokers_slowing_down_while_requests_are_published_lose_nothing_and_write_nothing_twice()
     {
         await using var system = await StartAsync();

@@ -38,7 +38,7 @@ public sealed class FaultDrill(CouponSystem system, IReadOnlyList<long> policies
         Func<Task>? heal = null,
         Func<FaultMoment, FaultMoment, bool>? recovered = null)
     {
-        var sale = FlashSale.RunAsync(system, policies, count: null, users, concurrency, Seed, Sale, perSecond);
+        var sale = FlashSale.RunAsync(system, policies, count: null, users, concurrency, Seed, Sale, perSecond, unavailableAllowed: true);
         try
         {
             FaultMoment moment = null!;

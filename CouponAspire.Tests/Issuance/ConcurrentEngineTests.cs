@@ -10,7 +10,7 @@ namespace CouponAspire.Tests.Issuance;
 /// </summary>
 public sealed class ConcurrentEngineTests(PostgresFixture postgres)
 {
-    [Theory]
+    [Theory(Timeout = Timeouts.System)]
     [InlineData(IssuanceStrategy.Batched, IssuanceStrategy.Batched)]
     [InlineData(IssuanceStrategy.PerMessage, IssuanceStrategy.PerMessage)]
     [InlineData(IssuanceStrategy.Batched, IssuanceStrategy.PerMessage)]

@@ -22,7 +22,7 @@ public sealed class IssuanceEngineModelTests(PostgresFixture postgres)
         return data;
     }
 
-    [Theory]
+    [Theory(Timeout = Timeouts.System)]
     [MemberData(nameof(StrategiesAndSeeds))]
     public async Task Every_decision_matches_the_reference_model(IssuanceStrategy strategy, int seed)
     {
@@ -52,7 +52,7 @@ public sealed class IssuanceEngineModelTests(PostgresFixture postgres)
         await AssertDatabaseAgreesAsync(database, scenario, model);
     }
 
-    [Theory]
+    [Theory(Timeout = Timeouts.System)]
     [MemberData(nameof(Strategies))]
     public async Task A_request_already_decided_gets_its_stored_outcome_back_unchanged(IssuanceStrategy strategy)
     {
@@ -71,7 +71,7 @@ public sealed class IssuanceEngineModelTests(PostgresFixture postgres)
         (await database.ScalarAsync<int>("SELECT issued_count FROM coupon_policies WHERE id = $1", policy.Id)).ShouldBe(1);
     }
 
-    [Theory]
+    [Theory(Timeout = Timeouts.System)]
     [MemberData(nameof(Strategies))]
     public async Task A_repeat_request_of_a_holder_points_at_the_coupon_held(IssuanceStrategy strategy)
     {
@@ -114,7 +114,7 @@ public sealed class IssuanceEngineModelTests(PostgresFixture postgres)
             "SELECT count(*) FROM request_outcomes o JOIN coupons c ON c.request_id = o.request_id WHERE o.outcome <> 'Issued'")).ShouldBe(0);
     }
 
-    [Theory]
+    [Theory(Timeout = Timeouts.System)]
     [MemberData(nameof(Strategies))]
     public async Task Warming_up_runs_the_decision_and_leaves_nothing_behind(IssuanceStrategy strategy)
     {

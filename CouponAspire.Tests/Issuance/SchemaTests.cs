@@ -7,7 +7,7 @@ namespace CouponAspire.Tests.Issuance;
 /// <summary>The guarantees that live in the schema itself, whatever code writes to it.</summary>
 public sealed class SchemaTests(PostgresFixture postgres)
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task The_database_rejects_a_second_coupon_for_the_same_user_and_policy()
     {
         await using var database = await postgres.CreateDatabaseAsync();
@@ -21,7 +21,7 @@ public sealed class SchemaTests(PostgresFixture postgres)
         error.ConstraintName.ShouldBe("ix_coupons_policy_id_user_id");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task The_database_rejects_an_issued_count_above_the_total_quantity()
     {
         await using var database = await postgres.CreateDatabaseAsync();
@@ -34,7 +34,7 @@ public sealed class SchemaTests(PostgresFixture postgres)
         error.ConstraintName.ShouldBe("ck_coupon_policies_issued_count_within_total");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task The_database_rejects_a_second_outcome_for_the_same_request()
     {
         await using var database = await postgres.CreateDatabaseAsync();
@@ -50,7 +50,7 @@ public sealed class SchemaTests(PostgresFixture postgres)
         error.SqlState.ShouldBe(PostgresErrorCodes.UniqueViolation);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task Several_processes_migrating_one_database_at_once_all_succeed()
     {
         await using var database = await postgres.CreateEmptyDatabaseAsync();

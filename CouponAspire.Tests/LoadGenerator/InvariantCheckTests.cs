@@ -9,7 +9,7 @@ public sealed class InvariantCheckTests
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_sale_that_issued_the_quantity_to_distinct_users_holds()
     {
         var results = InvariantCheck.Evaluate([new PolicyFinalState(Policy, 2, 2)], HeldSale(), Timeout);
@@ -19,7 +19,7 @@ public sealed class InvariantCheckTests
             [InvariantCheck.AllDecided, InvariantCheck.OutcomesMatch, InvariantCheck.ExactIssuance, InvariantCheck.NoDuplicates, InvariantCheck.CountsAgree]);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_user_issued_two_coupons_of_one_policy_breaks_no_duplicates()
     {
         var sale = HeldSale().Append(Taken(user: 1, Issued(coupon: 12))).ToList();
@@ -29,7 +29,7 @@ public sealed class InvariantCheckTests
         Broken(results).ShouldContain(InvariantCheck.NoDuplicates);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void Issuing_more_than_the_quantity_breaks_exact_issuance_and_the_counts()
     {
         var sale = HeldSale().Append(Taken(user: 3, Issued(coupon: 12))).ToList();
@@ -39,7 +39,7 @@ public sealed class InvariantCheckTests
         Broken(results).ShouldBe([InvariantCheck.ExactIssuance, InvariantCheck.CountsAgree]);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void Refusing_a_user_while_coupons_are_left_breaks_exact_issuance()
     {
         var results = InvariantCheck.Evaluate([new PolicyFinalState(Policy, 5, 2)], HeldSale(), Timeout);
@@ -47,7 +47,7 @@ public sealed class InvariantCheckTests
         Broken(results).ShouldBe([InvariantCheck.ExactIssuance]);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void An_issued_count_that_differs_from_the_issued_outcomes_breaks_the_counts()
     {
         var results = InvariantCheck.Evaluate([new PolicyFinalState(Policy, 2, 1)], HeldSale(), Timeout);
@@ -55,7 +55,7 @@ public sealed class InvariantCheckTests
         Broken(results).ShouldBe([InvariantCheck.CountsAgree]);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void An_accepted_request_never_decided_breaks_the_decisions()
     {
         var sale = HeldSale().Append(Taken(user: 3, outcome: null)).ToList();
@@ -65,7 +65,7 @@ public sealed class InvariantCheckTests
         Broken(results).ShouldBe([InvariantCheck.AllDecided]);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_decision_slower_than_the_timeout_breaks_the_decisions()
     {
         var sale = HeldSale().Append(Taken(user: 3, Rejected("SoldOut", after: TimeSpan.FromSeconds(11)))).ToList();
@@ -75,7 +75,7 @@ public sealed class InvariantCheckTests
         Broken(results).ShouldBe([InvariantCheck.AllDecided]);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void An_already_issued_answer_for_a_user_who_won_nothing_breaks_no_duplicates()
     {
         var sale = HeldSale().Append(Taken(user: 3, Rejected("AlreadyIssued", coupon: 99))).ToList();
@@ -85,7 +85,7 @@ public sealed class InvariantCheckTests
         Broken(results).ShouldBe([InvariantCheck.NoDuplicates]);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void An_outcome_of_another_user_breaks_the_matching()
     {
         var sale = HeldSale().Append(Taken(user: 3, Rejected("SoldOut") with { UserId = 4 })).ToList();

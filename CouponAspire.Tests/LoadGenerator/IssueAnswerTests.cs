@@ -5,7 +5,7 @@ namespace CouponAspire.Tests.LoadGenerator;
 
 public sealed class IssueAnswerTests
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void An_accepted_answer_gives_its_request_id()
     {
         var id = Guid.CreateVersion7().ToString();
@@ -13,13 +13,13 @@ public sealed class IssueAnswerTests
         IssueAnswer.Read(Utf8($$"""{"requestId":"{{id}}","status":"Pending"}""")).RequestId.ShouldBe(id);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void An_accepted_answer_without_a_request_id_has_none()
     {
         IssueAnswer.Read(Utf8("""{"status":"Pending"}""")).RequestId.ShouldBeNull();
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_sold_out_problem_gives_its_reason_and_no_request_id()
     {
         var answer = IssueAnswer.Read(Utf8(
@@ -29,7 +29,7 @@ public sealed class IssueAnswerTests
         answer.RequestId.ShouldBeNull();
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void An_unknown_outcome_problem_gives_its_request_id_and_nested_fields_are_ignored()
     {
         var id = Guid.CreateVersion7().ToString();

@@ -4,7 +4,7 @@ namespace CouponAspire.Tests.LoadGenerator;
 
 public sealed class SalePlanTests
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void Every_user_asks_at_least_once_and_a_fifth_of_them_click_again()
     {
         var plan = SalePlan.Create(requests: 500, users: 300, policies: 2, seed: 3);
@@ -18,7 +18,7 @@ public sealed class SalePlanTests
             () => clicks.Values.Max().ShouldBeLessThanOrEqualTo(5));
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void With_fewer_requests_than_users_every_request_is_another_user()
     {
         var plan = SalePlan.Create(requests: 50, users: 300, policies: 1, seed: 3);
@@ -27,7 +27,7 @@ public sealed class SalePlanTests
         plan.UserOfRequest.Distinct().Count().ShouldBe(50);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void Users_are_spread_over_the_policies()
     {
         var plan = SalePlan.Create(requests: 900, users: 900, policies: 3, seed: 3);
@@ -35,7 +35,7 @@ public sealed class SalePlanTests
         plan.UserOfRequest.CountBy(plan.PolicyOf).Select(p => p.Value).ShouldAllBe(count => count == 300);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void The_same_seed_gives_the_same_order()
     {
         SalePlan.Create(1_000, 400, 1, seed: 9).UserOfRequest.ShouldBe(SalePlan.Create(1_000, 400, 1, seed: 9).UserOfRequest);

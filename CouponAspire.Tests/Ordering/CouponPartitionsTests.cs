@@ -8,7 +8,7 @@ namespace CouponAspire.Tests.Ordering;
 
 public sealed class CouponPartitionsTests
 {
-    [Theory]
+    [Theory(Timeout = Timeouts.System)]
     [InlineData(12)]
     [InlineData(7)]
     public async Task The_partition_a_policy_is_computed_on_is_the_one_the_apis_producer_puts_it_on(int partitions)

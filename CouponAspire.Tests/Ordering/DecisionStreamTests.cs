@@ -18,7 +18,7 @@ public sealed class DecisionStreamTests
         Decided("d", 3, IssuanceOutcome.SoldOut, null, 0),
     ];
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void Decisions_in_the_requests_order_agreeing_with_the_clients_hold_also_when_one_is_published_again_identical()
     {
         var verdict = DecisionStream.Judge(Policy, Requests, Logged([.. Right, Right[1]]), Right.ToDictionary(d => d.RequestId));
@@ -27,7 +27,7 @@ public sealed class DecisionStreamTests
         verdict.Duplicates.ShouldBe(1);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void Decisions_out_of_the_requests_order_are_named()
     {
         var verdict = DecisionStream.Judge(Policy, Requests, Logged([Right[1], Right[0], Right[2], Right[3]]), new Dictionary<string, CouponDecided>());
@@ -36,7 +36,7 @@ public sealed class DecisionStreamTests
         verdict.Detail.ShouldContain("out of the requests' order");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_request_without_a_decision_and_a_decision_without_a_request_are_named()
     {
         var verdict = DecisionStream.Judge(Policy, Requests, Logged([Right[0], Right[1], Right[2], Decided("x", 9, IssuanceOutcome.SoldOut, null, 0)]), new Dictionary<string, CouponDecided>());
@@ -45,7 +45,7 @@ public sealed class DecisionStreamTests
         verdict.Violations.ShouldContain(v => v.Contains("not in coupon-events"));
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_request_decided_twice_differently_and_a_decision_its_client_was_not_told_are_named()
     {
         var told = Right.ToDictionary(d => d.RequestId);
@@ -57,7 +57,7 @@ public sealed class DecisionStreamTests
         verdict.Violations.ShouldContain(v => v.Contains("its client was told Issued"));
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_quantity_left_that_does_not_fall_with_each_coupon_is_named()
     {
         var verdict = DecisionStream.Judge(Policy, Requests, Logged([Right[0], Right[1] with { RemainingQuantity = 1 }, Right[2], Right[3]]), new Dictionary<string, CouponDecided>());
@@ -65,7 +65,7 @@ public sealed class DecisionStreamTests
         verdict.Detail.ShouldContain("says 1 left after 2 of 2 issued");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void Decisions_of_one_policy_on_two_partitions_are_named()
     {
         var logged = Logged(Right);

@@ -10,7 +10,7 @@ public sealed class FirstComeFirstServedTests
     private static readonly DateTimeOffset Start = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
     private static readonly PolicyTerms TwoCoupons = new(7, TotalQuantity: 2);
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void The_first_distinct_users_on_their_first_requests_win_and_everyone_after_is_sold_out()
     {
         var verdict = FirstComeFirstServed.Judge(TwoCoupons, Log((1, Issued), (1, AlreadyIssued), (2, Issued), (3, SoldOut), (2, AlreadyIssued), (4, SoldOut)));
@@ -22,7 +22,7 @@ public sealed class FirstComeFirstServedTests
         verdict.Issued.ShouldBe(2);
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_later_request_issued_in_place_of_an_earlier_one_is_two_violations_named_by_offset()
     {
         // User 3 asked before user 4, but user 4 got the last coupon.
@@ -36,7 +36,7 @@ public sealed class FirstComeFirstServedTests
         verdict.Violations[1].ShouldContain("a later request issued");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_winner_skipped_is_a_violation_even_when_the_count_is_right()
     {
         var verdict = FirstComeFirstServed.Judge(TwoCoupons, Log((1, Issued), (2, SoldOut), (3, SoldOut)));
@@ -46,7 +46,7 @@ public sealed class FirstComeFirstServedTests
         verdict.Violations[0].ShouldContain("should have won");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_winner_issued_on_a_later_request_rather_than_the_first_is_a_violation()
     {
         var verdict = FirstComeFirstServed.Judge(TwoCoupons, Log((1, AlreadyIssued), (1, Issued), (2, Issued)));
@@ -56,7 +56,7 @@ public sealed class FirstComeFirstServedTests
         verdict.Detail.ShouldContain("not their first request");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_policy_on_two_partitions_is_a_violation()
     {
         var requests = Log((1, Issued), (2, Issued)).Append(new OrderedRequest("other", 5, Start, Partition: 4, Offset: 9, SoldOut)).ToList();
@@ -68,7 +68,7 @@ public sealed class FirstComeFirstServedTests
         verdict.Violations[0].ShouldContain("partitions 3, 4");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void An_accepted_request_missing_from_the_log_or_in_it_twice_is_a_violation()
     {
         var log = Log((1, Issued), (2, Issued));
@@ -83,7 +83,7 @@ public sealed class FirstComeFirstServedTests
         evicted.Violations.ShouldHaveSingleItem().ShouldContain("the log no longer holds offsets before 100");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_request_left_undecided_before_decided_ones_is_a_gap_but_an_undecided_tail_is_only_not_done_yet()
     {
         var gap = FirstComeFirstServed.Judge(TwoCoupons, Log((1, Issued), (2, null), (3, Issued)));
@@ -96,7 +96,7 @@ public sealed class FirstComeFirstServedTests
         tail.Detail.ShouldContain("2 at the end not decided yet");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void Withdrawn_requests_do_not_count_and_requests_outside_the_window_are_not_open()
     {
         var windowed = TwoCoupons with { StartsAt = Start.AddSeconds(1) };

@@ -23,7 +23,7 @@ public sealed class DeadLetterTests(PostgresFixture postgres)
         { "request id too long", "{policy}", $$"""{"requestId":"{{new string('a', 65)}}","policyId":{policy},"userId":5,"requestedAt":"2026-11-01T00:00:00Z","version":2}""" },
     };
 
-    [Theory]
+    [Theory(Timeout = Timeouts.System)]
     [MemberData(nameof(Malformed))]
     public async Task A_malformed_message_is_dead_lettered_and_later_requests_of_its_partition_are_decided(string kind, string? key, string value)
     {

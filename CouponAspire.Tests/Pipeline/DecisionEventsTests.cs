@@ -6,7 +6,7 @@ namespace CouponAspire.Tests.Pipeline;
 /// <summary>Decisions are events: coupon-decisions carries every decision, as a subscriber would read it.</summary>
 public sealed class DecisionEventsTests(PostgresFixture postgres)
 {
-    [Fact(Timeout = 180_000)]
+    [Fact(Timeout = Timeouts.System)]
     public async Task Every_decision_is_published_keyed_by_its_policy_with_the_quantity_left_and_its_requests_trace()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 2);
@@ -38,7 +38,7 @@ public sealed class DecisionEventsTests(PostgresFixture postgres)
         }
     }
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_redelivered_request_publishes_its_stored_outcome_again_unchanged()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 3, consumers: 1);
@@ -65,7 +65,7 @@ public sealed class DecisionEventsTests(PostgresFixture postgres)
         (await system.Database.ScalarAsync<long>("SELECT count(*) FROM request_outcomes")).ShouldBe(2, "decided once");
     }
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_dead_lettered_message_publishes_no_decision()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 1, consumers: 1);

@@ -6,7 +6,7 @@ namespace CouponAspire.Tests.Pipeline;
 
 public sealed class EndToEndTests(PostgresFixture postgres)
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task An_accepted_request_is_pending_then_issued()
     {
         await using var system = await CouponSystem.StartAsync(postgres, consumers: 1);

@@ -5,7 +5,7 @@ namespace CouponAspire.Tests.Pipeline;
 /// <summary>First come, first served, read off the partition log itself.</summary>
 public sealed class FcfsTests(PostgresFixture postgres)
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task The_winners_of_each_policy_are_the_first_distinct_users_of_its_partition_and_a_replay_picks_the_same()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 4, consumers: 2);

@@ -4,7 +4,7 @@ namespace CouponAspire.Tests.Pipeline;
 /// <summary>A stampede through the whole path: API → Kafka (mock cluster) → consumers → PostgreSQL.</summary>
 public sealed class FlashSaleTests(PostgresFixture postgres)
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_flash_sale_over_several_policies_issues_exactly_the_quantity_to_the_first_users()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 2);
@@ -23,7 +23,7 @@ public sealed class FlashSaleTests(PostgresFixture postgres)
         TestContext.Current.TestOutputHelper?.WriteLine($"accepted {accepted.Count}, refused by the sold-out gate {sale.Refused}");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task Every_accepted_request_reads_as_pending_or_decided_and_unknown_ids_as_not_found()
     {
         await using var system = await CouponSystem.StartAsync(postgres, consumers: 0);

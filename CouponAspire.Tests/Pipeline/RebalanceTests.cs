@@ -6,7 +6,7 @@ namespace CouponAspire.Tests.Pipeline;
 [Collection(FaultCollection.Name)]
 public sealed class RebalanceTests(PostgresFixture postgres)
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task Consumers_joining_and_leaving_while_requests_are_decided_move_partitions_and_change_no_outcome()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 1);

@@ -5,7 +5,7 @@ namespace CouponAspire.Tests.Pipeline;
 /// <summary>The sold-out gate: once a policy is exhausted, the API refuses at once and publishes nothing more.</summary>
 public sealed class SoldOutGateTests(PostgresFixture postgres)
 {
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = Timeouts.System)]
     public async Task The_decision_that_takes_the_last_coupon_closes_the_policy_at_once_without_a_database_refresh()
     {
         // A refresh an hour away: only the decisions can close the policy within the test.
@@ -39,7 +39,7 @@ public sealed class SoldOutGateTests(PostgresFixture postgres)
         LogEnd(system, partition).ShouldBe(logEnd, "nothing is published once the gate knows");
     }
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_policy_whose_decisions_the_api_does_not_see_is_closed_by_the_periodic_refresh()
     {
         await using var system = await CouponSystem.StartAsync(

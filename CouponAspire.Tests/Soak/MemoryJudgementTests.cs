@@ -5,7 +5,7 @@ namespace CouponAspire.Tests.Soak;
 /// <summary>The soak's memory verdict: flat after the first minute, within 10 %, per service.</summary>
 public sealed class MemoryJudgementTests
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public void A_service_that_settles_after_the_first_minute_is_flat_and_one_that_keeps_growing_is_not()
     {
         // Ten minutes sampled every 10 s: the API climbs for a minute then holds; the consumer grows 2 % a minute throughout.
@@ -22,7 +22,7 @@ public sealed class MemoryJudgementTests
         MemoryJudgement.Flat([growths["api"]]).ShouldBeTrue();
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public void Replicas_coming_and_going_are_judged_as_one_service_and_the_dashboard_not_at_all()
     {
         // Two replicas at 200 MB; every three minutes one is replaced by a new process at 150 MB that grows back to 200.
@@ -38,7 +38,7 @@ public sealed class MemoryJudgementTests
         MemoryJudgement.Flat(growths).ShouldBeTrue();
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public void Growth_a_service_is_allowed_by_design_is_taken_off_before_judging()
     {
         // The mock cluster filling its partitions: +60 MB over the run, within the 60 MB its partitions may hold.

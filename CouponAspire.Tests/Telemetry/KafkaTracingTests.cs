@@ -17,7 +17,7 @@ public sealed class KafkaTracingTests
         TopicPartitionOffset = new TopicPartitionOffset("coupon-events", 3, 1234),
     };
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public void A_decided_message_published_in_an_unsampled_trace_gets_no_span_and_one_that_may_fail_gets_a_span_for_its_errors()
     {
         using var provider = TracerProvider();
@@ -31,7 +31,7 @@ public sealed class KafkaTracingTests
         mayFail.GetTagItem("messaging.kafka.offset").ShouldBe(1234L, "a failure is exported with what it failed on");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public void A_decided_message_published_in_a_sampled_trace_gets_a_described_span_in_that_trace()
     {
         using var provider = TracerProvider();

@@ -18,7 +18,7 @@ namespace CouponAspire.Tests.Telemetry;
 /// </summary>
 public sealed class TelemetryTests(PostgresFixture postgres)
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task One_request_is_one_trace_from_the_http_request_through_kafka_to_its_decision_its_database_work_and_its_delivery_to_the_waiting_client()
     {
         var exported = new LockedList<Activity>();
@@ -71,7 +71,7 @@ public sealed class TelemetryTests(PostgresFixture postgres)
         wait.GetTagItem("http.response.status_code").ShouldBe(200, "the waiting client's request links to the decision it was answered with");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task A_batch_has_a_span_linked_to_every_message_with_the_database_work_under_it_and_each_message_links_back()
     {
         var exported = new LockedList<Activity>();
@@ -152,7 +152,7 @@ public sealed class TelemetryTests(PostgresFixture postgres)
             () => process.GetTagItem("coupon.user_id").ShouldBe(userId),
             () => process.GetTagItem("coupon.outcome").ShouldBe(outcome));
 
-    [Fact]
+    [Fact(Timeout = Timeouts.System)]
     public async Task The_services_record_requests_decisions_latency_batch_sizes_lag_and_the_partitions_each_consumer_holds()
     {
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 3, consumers: 1);

@@ -10,7 +10,7 @@ namespace CouponAspire.Tests.Telemetry;
 /// <summary>Traces under a stampede: a bounded number a second, whole across processes, and every error whatever its trace.</summary>
 public sealed class TraceSamplingTests
 {
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void Root_spans_are_sampled_up_to_the_budget_a_second_and_children_follow_their_parent()
     {
         var time = new FakeTimeProvider();
@@ -28,7 +28,7 @@ public sealed class TraceSamplingTests
         Decide(sampler, unsampledParent).ShouldBe(SamplingDecision.RecordOnly, "an unsampled one is recorded, for its errors");
     }
 
-    [Fact]
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_span_that_fails_is_exported_although_its_trace_was_not_sampled()
     {
         using var source = new ActivitySource($"sampling-test-{Guid.NewGuid():N}");
