@@ -32,8 +32,9 @@ public sealed class TemporaryPostgresServer : IAsyncDisposable
         new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = Port, Username = "postgres", Database = database }.ConnectionString;
 
     /// <param name="durable">
-    /// Keep PostgreSQL's default durability (fsync, synchronous commit) as on a real server: for benchmarks.
-    /// Without it the server trades crash safety for speed, which is what throwaway test databases want.
+    /// Keep PostgreSQL's default durability (fsync, synchronous commit) as on a real server: for benchmarks, and for
+    /// a test that crashes the server and starts it again. Without it the server trades crash safety for speed (an
+    /// immediate stop loses the last commits), which is what throwaway test databases want.
     /// </param>
     public static async Task<TemporaryPostgresServer> StartNewAsync(bool durable = false, CancellationToken cancellationToken = default)
     {

@@ -47,8 +47,9 @@ public sealed class AdmissionFaultTests(PostgresFixture postgres)
     [Fact(Timeout = Timeouts.Fault)]
     public async Task A_request_neither_confirmed_by_the_broker_nor_withdrawn_from_the_database_is_503_outcome_unknown_with_its_id_and_is_decided_later()
     {
-        // A database of its own, to stop: the withdrawal cannot be written.
-        await using var server = await TemporaryPostgresServer.StartNewAsync(cancellationToken: TestContext.Current.CancellationToken);
+        // A database of its own, to stop: the withdrawal cannot be written. Durable, so that what was committed before
+        // the crash (the policy) is there after it.
+        await using var server = await TemporaryPostgresServer.StartNewAsync(durable: true, cancellationToken: TestContext.Current.CancellationToken);
         var database = new TestDatabase(await LocalDatabases.CreateAsync(server.ConnectionString(), "coupondb", cancellationToken: TestContext.Current.CancellationToken), () => Task.CompletedTask);
         await database.MigrateAsync();
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 1, consumers: 0, settings: QuickPublishTimeout, database: database);
@@ -70,7 +71,9 @@ public sealed class AdmissionFaultTests(PostgresFixture postgres)
         database.DataSource.Clear();
         system.AddConsumer();
         await system.WaitUntilDecidedAsync([requestId], FaultDrill.Patience);
-        (await system.GetRequestAsync(requestId))!.Status.ShouldBe("Issued");
+        var decided = (await system.GetRequestAsync(requestId, waitSeconds: WaitPreference.MaxSeconds))!;
+        decided.Status.ShouldBe("Issued", decided.ToString());
+        (await system.Database.ScalarAsync<string>("SELECT outcome FROM request_outcomes WHERE request_id = $1", requestId)).ShouldBe("Issued");
     }
 
     private static int LeaderOf(CouponSystem system)

@@ -210,9 +210,9 @@ public sealed class CouponSystem : IAsyncDisposable
         return (response.StatusCode, accepted.RequestId);
     }
 
-    public async Task<CouponRequestStatus?> GetRequestAsync(string requestId)
+    public async Task<CouponRequestStatus?> GetRequestAsync(string requestId, int? waitSeconds = null)
     {
-        var response = await Api.GetAsync($"/api/coupon-requests/{requestId}");
+        var response = await Api.GetAsync(waitSeconds is { } wait ? $"/api/coupon-requests/{requestId}?wait={wait}" : $"/api/coupon-requests/{requestId}");
         return response.StatusCode == HttpStatusCode.NotFound ? null : await response.Content.ReadFromJsonAsync<CouponRequestStatus>();
     }
 
