@@ -1,48 +1,92 @@
+using System.Diagnostics;
+using System.Globalization;
 using CouponAspire.Contracts.Events;
-using CouponAspire.Data;
 using CouponAspire.LocalInfrastructure;
 
 namespace CouponAspire.Benchmarks;
 
-/// <summary>One way of deciding the stream, measured from its first request to its last decision.</summary>
-internal sealed record Variant(string Name, Func<HotPolicyStream, CancellationToken, Task<VariantRun>> RunOnceAsync);
+/// <summary>One way of deciding a stream, measured from its first request to its last decision.</summary>
+internal sealed record Variant(string Name, HotPolicyStream Stream, Func<HotPolicyStream, CancellationToken, Task<VariantRun>> RunOnceAsync);
 
-/// <summary>What one run of a variant took, and the outcome of each request of the stream, in stream order.</summary>
-internal sealed record VariantRun(TimeSpan Elapsed, IReadOnlyList<IssuanceOutcome> Outcomes, string Detail = "");
+/// <summary>
+/// What one run of a variant took, how many of its requests were decided within the first second of it, and the outcome
+/// of each request of the stream, in stream order.
+/// </summary>
+internal sealed record VariantRun(TimeSpan Elapsed, int DecidedInFirstSecond, IReadOnlyList<IssuanceOutcome> Outcomes, string Detail = "")
+{
+    /// <summary>
+    /// Decisions per second after the first second: starting, connecting and compiling left out. A run too short for it
+    /// (under two seconds) has none.
+    /// </summary>
+    public double? SteadyRate => Elapsed > TimeSpan.FromSeconds(2)
+        ? (Outcomes.Count - DecidedInFirstSecond) / (Elapsed - FirstSecond.Length).TotalSeconds
+        : null;
+
+    public double OverallRate => Outcomes.Count / Elapsed.TotalSeconds;
+}
+
+/// <summary>Counts the decisions made within the first second of a run, batch by batch, as they are made.</summary>
+internal sealed class FirstSecond
+{
+    public static readonly TimeSpan Length = TimeSpan.FromSeconds(1);
+
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    public TimeSpan Elapsed => _clock.Elapsed;
+    public int Decided { get; private set; }
+
+    public void Add(int decided)
+    {
+        if (_clock.Elapsed <= Length)
+        {
+            Decided += decided;
+        }
+    }
+}
 
 /// <summary>The variants disagreed, or decided what the stream does not allow: the figures mean nothing.</summary>
 internal sealed class BenchmarkFailedException(string message) : Exception(message);
 
 /// <summary>
-/// The skeleton both benchmarks share: every variant decides the same stream, on a fresh database each time, round after
-/// round with the order rotated (so that none always runs first or last on a machine that warms up and heats up), and
-/// every run must decide every request exactly as the first did. Reports each variant's median rate.
+/// The skeleton both benchmarks share: every variant decides its stream, on a fresh database each time, round after round
+/// with the order rotated (so that none always runs first or last on a machine that warms up and heats up), and every run
+/// must decide every request of a stream exactly as the first run of that stream did. Reports each variant's median
+/// steady-state rate (after its first second), the decisions of its first second, and its overall rate.
 /// </summary>
 internal static class Comparison
 {
-    public static async Task<IReadOnlyDictionary<string, double>> RunAsync(
-        HotPolicyStream stream, IReadOnlyList<Variant> variants, int rounds, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyDictionary<string, double>> RunAsync(IReadOnlyList<Variant> variants, int rounds, CancellationToken cancellationToken)
     {
-        var rates = variants.ToDictionary(v => v.Name, _ => new List<double>());
-        IReadOnlyList<IssuanceOutcome>? reference = null;
+        var runs = variants.ToDictionary(v => v.Name, _ => new List<VariantRun>());
+        var references = new Dictionary<HotPolicyStream, IReadOnlyList<IssuanceOutcome>>();
         for (var round = 1; round <= rounds; round++)
         {
             for (var i = 0; i < variants.Count; i++)
             {
                 var variant = variants[(round - 1 + i) % variants.Count];
-                var run = await variant.RunOnceAsync(stream, cancellationToken);
-                Check(stream, variant.Name, run.Outcomes, reference ??= run.Outcomes);
-                var rate = stream.Requests.Count / run.Elapsed.TotalSeconds;
-                rates[variant.Name].Add(rate);
-                Console.WriteLine($"round {round}: {variant.Name,-22} {rate,10:N0} decisions/s ({run.Elapsed.TotalMilliseconds:N0} ms){(run.Detail.Length == 0 ? "" : "; " + run.Detail)}");
+                var run = await variant.RunOnceAsync(variant.Stream, cancellationToken);
+                Check(variant.Stream, variant.Name, run.Outcomes, references.TryGetValue(variant.Stream, out var reference) ? reference : references[variant.Stream] = run.Outcomes);
+                runs[variant.Name].Add(run);
+                Console.WriteLine(
+                    $"round {round}: {variant.Name,-22} {Rate(run.SteadyRate)} steady, first second {run.DecidedInFirstSecond,7:N0}, " +
+                    $"overall {run.OverallRate,7:N0}/s ({run.Elapsed.TotalMilliseconds:N0} ms){(run.Detail.Length == 0 ? "" : "; " + run.Detail)}");
             }
         }
 
-        Console.WriteLine("Outcomes identical in every run: " + string.Join(", ", reference!.CountBy(o => o).Select(p => $"{p.Key} {p.Value:N0}")));
-        var medians = rates.ToDictionary(r => r.Key, r => LatencySummary.Median(r.Value));
-        foreach (var (name, median) in medians)
+        foreach (var (stream, reference) in references)
         {
-            Console.WriteLine($"median {name + ":",-23} {median,10:N0} decisions/s (of {rates[name].Count}: {string.Join(", ", rates[name].Select(r => r.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))})");
+            Console.WriteLine($"Outcomes identical in every run of {stream.Requests.Count:N0} requests: " + string.Join(", ", reference.CountBy(o => o).Select(p => $"{p.Key} {p.Value:N0}")));
+        }
+
+        var medians = new Dictionary<string, double>();
+        foreach (var (name, all) in runs)
+        {
+            // Ratios are of steady-state rates; a variant whose runs are all too short for one is taken overall.
+            var steady = all.All(r => r.SteadyRate is not null);
+            medians[name] = LatencySummary.Median([.. all.Select(r => steady ? r.SteadyRate!.Value : r.OverallRate)]);
+            Console.WriteLine(
+                $"median {name + ":",-23} {medians[name],10:N0} decisions/s {(steady ? "steady" : "overall")} (of {all.Count}: {string.Join(", ", all.Select(r => Format(steady ? r.SteadyRate!.Value : r.OverallRate)))}); " +
+                $"first second {LatencySummary.Median([.. all.Select(r => (double)r.DecidedInFirstSecond)]):N0} decisions, overall {LatencySummary.Median([.. all.Select(r => r.OverallRate)]):N0}/s");
         }
 
         return medians;
@@ -50,6 +94,10 @@ internal static class Comparison
 
     public static void PrintRatio(IReadOnlyDictionary<string, double> medians, string numerator, string denominator) =>
         Console.WriteLine($"ratio {numerator} / {denominator}: {medians[numerator] / medians[denominator]:F2}");
+
+    private static string Rate(double? rate) => rate is { } r ? $"{r,7:N0}/s" : "      -  ";
+
+    private static string Format(double rate) => rate.ToString("N0", CultureInfo.InvariantCulture);
 
     private static void Check(HotPolicyStream stream, string variant, IReadOnlyList<IssuanceOutcome> outcomes, IReadOnlyList<IssuanceOutcome> reference)
     {

@@ -10,8 +10,8 @@ namespace CouponAspire.Benchmarks;
 
 /// <summary>
 /// The engine alone as a consumer replica has it, for the end-to-end benchmark to be compared with: a process of its own,
-/// started fresh for each run as the end-to-end run's consumer is, with the consumer's runtime settings, its data
-/// source (statement preparation, planner settings) and its warm-up before the clock starts. The two then differ only in
+/// started fresh for each run as the end-to-end run's consumer is, with the consumer's runtime settings (server GC,
+/// tiered compilation), its data source and its warm-up before the clock starts. The two then differ only in
 /// the path around the engine. (Run in the benchmark's own process instead, the engine gets faster round after round,
 /// and the ratio would say more about how many rounds were run than about that path.)
 /// </summary>
@@ -20,6 +20,7 @@ internal static class EngineProcess
     public const string CommandName = "engine-process";
 
     private const string ElapsedPrefix = "elapsed-ms: ";
+    private const string FirstSecondPrefix = "first-second-decisions: ";
 
     /// <summary>In the process of its own: warms the engine up, decides the stream in batches, prints how long that took.</summary>
     public static async Task<int> RunAsync(string connectionString, int requests, int seed, int batchSize, IssuanceStrategy strategy, CancellationToken cancellationToken)
@@ -37,18 +38,20 @@ internal static class EngineProcess
         await engine.WarmUpAsync(batchSize, cancellationToken);
 
         var stream = HotPolicyStream.Create(requests, seed);
-        var clock = Stopwatch.StartNew();
+        var firstSecond = new FirstSecond();
         foreach (var batch in stream.Requests.Chunk(batchSize))
         {
             await engine.DecideAsync(batch, cancellationToken);
+            firstSecond.Add(batch.Length);
         }
 
-        Console.WriteLine(ElapsedPrefix + clock.Elapsed.TotalMilliseconds.ToString(CultureInfo.InvariantCulture));
+        Console.WriteLine(ElapsedPrefix + firstSecond.Elapsed.TotalMilliseconds.ToString(CultureInfo.InvariantCulture));
+        Console.WriteLine(FirstSecondPrefix + firstSecond.Decided.ToString(CultureInfo.InvariantCulture));
         return 0;
     }
 
     /// <summary>A run of the engine in a fresh process, on a fresh database: its time, and the outcomes it stored.</summary>
-    public static Variant Engine(IssuanceStrategy strategy, string serverConnection, int batchSize, string name) => new(name, async (stream, cancellationToken) =>
+    public static Variant Engine(IssuanceStrategy strategy, HotPolicyStream stream, string serverConnection, int batchSize, string name) => new(name, stream, async (stream, cancellationToken) =>
     {
         await using var database = await HotPolicyDatabase.CreateAsync(serverConnection, $"engine_{strategy.ToString().ToLowerInvariant()}", stream, cancellationToken);
         var start = new ProcessStartInfo("dotnet")
@@ -59,7 +62,7 @@ internal static class EngineProcess
         };
         foreach (var argument in new[]
         {
-            // With the consumer's runtime settings (no tiered compilation among them), not the benchmark's own.
+            // With the consumer's runtime settings, not the benchmark's own.
             "exec", "--runtimeconfig", Path.Combine(AppContext.BaseDirectory, "CouponAspire.Consumer.runtimeconfig.json"),
             Path.Combine(AppContext.BaseDirectory, "CouponAspire.Benchmarks.dll"), CommandName,
             "--connection", database.ConnectionString,
@@ -76,13 +79,17 @@ internal static class EngineProcess
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var errors = process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
-        var elapsed = (await output).Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(ElapsedPrefix, StringComparison.Ordinal));
-        if (process.ExitCode != 0 || elapsed is null)
+        var lines = (await output).Split('\n').Select(l => l.Trim()).ToArray();
+        var elapsed = lines.FirstOrDefault(l => l.StartsWith(ElapsedPrefix, StringComparison.Ordinal));
+        var firstSecond = lines.FirstOrDefault(l => l.StartsWith(FirstSecondPrefix, StringComparison.Ordinal));
+        if (process.ExitCode != 0 || elapsed is null || firstSecond is null)
         {
             throw new BenchmarkFailedException($"The engine's process exited with code {process.ExitCode}: {await errors}");
         }
 
-        var milliseconds = double.Parse(elapsed[ElapsedPrefix.Length..], CultureInfo.InvariantCulture);
-        return new VariantRun(TimeSpan.FromMilliseconds(milliseconds), await database.OutcomesAsync(stream, cancellationToken));
+        return new VariantRun(
+            TimeSpan.FromMilliseconds(double.Parse(elapsed[ElapsedPrefix.Length..], CultureInfo.InvariantCulture)),
+            int.Parse(firstSecond[FirstSecondPrefix.Length..], CultureInfo.InvariantCulture),
+            await database.OutcomesAsync(stream, cancellationToken));
     });
 }

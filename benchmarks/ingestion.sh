@@ -39,8 +39,7 @@ TOKEN=$(cat .couponaspire/admin.token)
 policy=$(curl -sf -X POST "$api/api/coupon-policies" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
   -d '{"name":"Ingestion benchmark","totalQuantity":2000000000}' | sed -E 's/.*"id":([0-9]+).*/\1/')
 
-# The harness runs without tiered compilation (see its project); the baselines run with it, as the API does.
-DOTNET_TieredCompilation=1 dotnet CouponAspire.Benchmarks/bin/Release/net10.0/CouponAspire.Benchmarks.dll baseline-server --port "$BASELINE_PORT" \
+dotnet CouponAspire.Benchmarks/bin/Release/net10.0/CouponAspire.Benchmarks.dll baseline-server --port "$BASELINE_PORT" \
   --kafka "$(cat .couponaspire/kafka)" > /dev/null 2>&1 &
 baseline_pid=$!
 baseline="http://127.0.0.1:$BASELINE_PORT"
