@@ -66,8 +66,8 @@ public static class CouponAspireApplication
         if (builder.ExecutionContext.IsRunMode)
         {
             // Clients reach one API process directly: the orchestrator's proxy in front of it costs a copy of every request
-            // and answer, and a share of the cores a flash sale runs on (benchmarks/apphost-overhead.sh measures it with
-            // --ProxyApi=true). Replicas are reached through the proxy, on ApiPort. ApiPort 0: any free port.
+            // and answer, and a share of the cores a flash sale runs on (`SYSTEMS=apphost benchmarks/compare.sh
+            // --ProxyApi=true` measures it). Replicas are reached through the proxy, on ApiPort. ApiPort 0: any free port.
             api.WithEndpoint("http", endpoint =>
             {
                 endpoint.IsProxied = proxyApi;

@@ -8,11 +8,14 @@
 # For each window: requests accepted a second, requests decided, accepted→decided p50/p99 and the drain (from the
 # database, once every request is decided), and the CPU each part of the machine spent per decided request, from /proc.
 #
+# What telemetry costs, by hand: by-hand-otlp exports every service's metrics, traces (sampled as the services sample
+# them) and logs to a standalone Aspire dashboard over OTLP; by-hand-no-telemetry runs with OTEL_SDK_DISABLED=true.
+#
 #   benchmarks/compare.sh                                   # the AppHost as the README runs it, and by hand
-#   SYSTEMS="by-hand" benchmarks/compare.sh --set OTEL_SDK_DISABLED=true      # by hand, with settings for its services
+#   SYSTEMS="by-hand by-hand-otlp by-hand-no-telemetry" benchmarks/compare.sh --environment Production
 #   SYSTEMS="apphost" benchmarks/compare.sh --TracesPerSecond=0                # the AppHost, with AppHost settings
 #   COLD=15 WARM=10 CONNECTIONS=128 benchmarks/compare.sh
-# Arguments go to the AppHost (apphost) or to the by-hand system (by-hand). Needs wrk and psql.
+# Arguments go to the AppHost (apphost) or to the by-hand systems. Needs wrk and psql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COLD=${COLD:-15}
@@ -25,7 +28,19 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; ex
 command -v psql >/dev/null || { echo "psql is needed: apt-get install postgresql-client" >&2; exit 2; }
 dotnet build -c Release CouponAspire.sln -nologo -v q
 source scripts/apphost.sh
-trap '[[ -n "${system_pid:-}" ]] && stop_process "$system_pid"' EXIT
+trap '[[ -n "${system_pid:-}" ]] && stop_process "$system_pid"; [[ -n "${dashboard_pid:-}" ]] && stop_process "$dashboard_pid"' EXIT
+
+# A standalone Aspire dashboard (the one the AppHost runs, from the NuGet cache) receiving OTLP over gRPC.
+start_dashboard() {
+  local binary
+  binary=$(find "${NUGET_PACKAGES:-$HOME/.nuget/packages}"/aspire.dashboard.sdk.linux-x64 -path '*/tools/Aspire.Dashboard' -type f | sort -V | tail -n 1)
+  [[ -n "$binary" ]] || { echo "the Aspire dashboard is not in the NuGet cache (build the AppHost first)" >&2; return 1; }
+  ASPNETCORE_URLS=http://127.0.0.1:18890 ASPNETCORE_ENVIRONMENT=Production DOTNET_DASHBOARD_OTLP_ENDPOINT_URL=http://127.0.0.1:18891 \
+    DASHBOARD__OTLP__AUTHMODE=Unsecured DASHBOARD__FRONTEND__AUTHMODE=Unsecured "$binary" >/tmp/couponaspire-dashboard.log 2>&1 &
+  dashboard_pid=$!
+  for _ in $(seq 1 60); do curl -sf -o /dev/null http://127.0.0.1:18890 && return 0; sleep 1; done
+  cat /tmp/couponaspire-dashboard.log; return 1
+}
 
 start_by_hand() {
   rm -f "$HAND_FOLDER/admin.token"
@@ -45,9 +60,13 @@ window() {
   start=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
   wrk -t2 -c"$CONNECTIONS" -d"${seconds}s" -s benchmarks/issue-request.lua "$api" >/tmp/couponaspire-wrk.out &
   local wrk_pid=$!
-  # Every part's CPU over the window but its first and last half second, wrk's included (it is gone at the end).
-  sleep 0.5; python3 benchmarks/cpu.py snapshot /tmp/couponaspire-cpu-before
-  sleep "$(awk -v s="$seconds" 'BEGIN {print s - 1}')"; python3 benchmarks/cpu.py snapshot /tmp/couponaspire-cpu-after
+  # Every part's CPU over the window but its first half second and its last second or so, while wrk still runs.
+  local t0 t1 t2
+  t0=$(date +%s.%N)
+  sleep 0.5; t1=$(date +%s.%N); python3 benchmarks/cpu.py snapshot /tmp/couponaspire-cpu-before
+  sleep "$(awk -v s="$seconds" -v t0="$t0" -v now="$(date +%s.%N)" 'BEGIN {d = t0 + s - 1.5 - now; print (d > 0 ? d : 0)}')"
+  t2=$(date +%s.%N); python3 benchmarks/cpu.py snapshot /tmp/couponaspire-cpu-after
+  kill -0 "$wrk_pid" 2>/dev/null || echo "wrk ended before the window's CPU was read: its CPU is missing" >&2
   wait "$wrk_pid"
   end=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
   out=$(cat /tmp/couponaspire-wrk.out)
@@ -69,7 +88,7 @@ window() {
   cpu=$(python3 benchmarks/cpu.py diff /tmp/couponaspire-cpu-before /tmp/couponaspire-cpu-after)
   # The decisions of the measured part of the window.
   local measured
-  measured=$(awk -v d="$decided" -v s="$seconds" 'BEGIN {print d * (s - 1) / s}')
+  measured=$(awk -v d="$decided" -v s="$seconds" -v t1="$t1" -v t2="$t2" 'BEGIN {print d * (t2 - t1) / s}')
   per() { awk -v n="$1" -v d="$measured" '$1 == n {printf "%.0f", $2 * 1e6 / (d > 0 ? d : 1); found=1} END {if (!found) printf "0"}' <<<"$cpu"; }
   local total
   total=$(awk -v d="$measured" '{s += $2} END {printf "%.0f", s * 1e6 / (d > 0 ? d : 1)}' <<<"$cpu")
@@ -85,6 +104,8 @@ for system in $SYSTEMS; do
   case $system in
     apphost) start_apphost /tmp/couponaspire-compare-apphost.log "$@"; system_pid=$apphost_pid; folder=.couponaspire ;;
     by-hand) start_by_hand "$@"; folder=$HAND_FOLDER ;;
+    by-hand-otlp) start_dashboard; start_by_hand --otlp http://127.0.0.1:18891 "$@"; folder=$HAND_FOLDER ;;
+    by-hand-no-telemetry) start_by_hand --set OTEL_SDK_DISABLED=true "$@"; folder=$HAND_FOLDER ;;
     *) echo "unknown system $system" >&2; exit 2 ;;
   esac
   api=$(cat "$folder/api-url")
@@ -102,8 +123,9 @@ for system in $SYSTEMS; do
   window "$system" cold "$COLD"
   window "$system" warm "$WARM"
   stop_process "$system_pid"; system_pid=
+  if [[ -n "${dashboard_pid:-}" ]]; then stop_process "$dashboard_pid"; dashboard_pid=; fi
 done
 
-# The ratios, where both systems ran.
+# The ratios to the plain by-hand system, where it ran.
 awk '{rate[$1, $2] = $3} END {
-  for (w in rate) { split(w, k, SUBSEP); if (k[1] == "apphost" && rate["by-hand", k[2]] > 0) printf "accepted/s, AppHost / by hand, %s: %.2f\n", k[2], rate[w] / rate["by-hand", k[2]] } }' /tmp/couponaspire-compare-rates
+  for (w in rate) { split(w, k, SUBSEP); if (k[1] != "by-hand" && rate["by-hand", k[2]] > 0) printf "accepted/s, %s / by-hand, %s: %.2f\n", k[1], k[2], rate[w] / rate["by-hand", k[2]] } }' /tmp/couponaspire-compare-rates
