@@ -54,16 +54,18 @@ await shot('resources');
 await open('/consolelogs/resource/loadgen', 'The sale held');
 await shot('loadgen');
 
-// 2. One request of its own, in a trace of its own, once the dashboard has every span of it.
+// 2. One request of its own, in a trace of its own, its client waiting for the result: the trace goes from the POST
+// through the consumer's decision to its publish on coupon-decisions and the API instance that woke the client.
 const policy = await (await call('/api/coupon-policies', { name: 'Dashboard tour', totalQuantity: 10 })).json();
 let traceId;
 await until(async () => {
   traceId = [...crypto.getRandomValues(new Uint8Array(16))].map(b => b.toString(16).padStart(2, '0')).join('');
   const spanId = [...crypto.getRandomValues(new Uint8Array(8))].map(b => b.toString(16).padStart(2, '0')).join('');
-  await call(`/api/coupon-policies/${policy.id}/requests`, { userId: 1 + Math.floor(Math.random() * 1e9) }, { traceparent: `00-${traceId}-${spanId}-01` });
+  const accepted = await (await call(`/api/coupon-policies/${policy.id}/requests`, { userId: 1 + Math.floor(Math.random() * 1e9) }, { traceparent: `00-${traceId}-${spanId}-01` })).json();
+  await fetch(`${api}/api/coupon-requests/${accepted.requestId}?wait=10`, { headers: { Authorization: `Bearer ${token}` } });
   await new Promise(resolve => setTimeout(resolve, 5000));
   const trace = JSON.stringify(await telemetry(`/traces/${traceId}`));
-  return trace.includes('coupon-events publish') && trace.includes('coupon-events process') && trace.includes('"Npgsql"');
+  return ['coupon-events publish', 'coupon-events process', '"Npgsql"', 'coupon-decisions publish', 'coupon-decisions process'].every(name => trace.includes(name));
 }, 'a whole trace');
 await open(`/traces/detail/${traceId}`, 'coupon-events');
 await shot('trace');
