@@ -20,7 +20,7 @@ internal sealed record EndToEndSettings(int Requests, int PerMessageRequests, in
 /// offset commits are all inside it. In the same run, the engine alone decides the same stream in the consumer's
 /// batches, in a process of its own set up as the consumer's (<see cref="EngineProcess"/>): what the path around the
 /// engine costs. Each run gets a fresh mock cluster, database and processes. PerMessage decides a shorter stream (it is
-/// some forty times slower); every figure compared is a steady-state rate, after the first second.
+/// twenty to forty times slower); every figure compared is a steady-state rate, after the first second.
 /// </summary>
 internal static class EndToEndBenchmark
 {

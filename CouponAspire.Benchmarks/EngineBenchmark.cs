@@ -8,8 +8,8 @@ internal sealed record EngineBenchmarkSettings(int Requests, int PerMessageReque
 
 /// <summary>
 /// The issuance engine alone, no Kafka: one hot policy's stream decided in batches by each strategy, on a durable
-/// PostgreSQL. Batched against the seed's per-message algorithm, which decides a shorter stream (it is some forty times
-/// slower; its steady state shows within seconds all the same).
+/// PostgreSQL. Batched against the seed's per-message algorithm, which decides a shorter stream (it is twenty to forty
+/// times slower; its steady state shows within seconds all the same).
 /// </summary>
 internal static class EngineBenchmark
 {
