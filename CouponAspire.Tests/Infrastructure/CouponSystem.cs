@@ -210,6 +210,11 @@ public sealed class CouponSystem : IAsyncDisposable
         return (response.StatusCode, accepted.RequestId);
     }
 
+    /// <summary>
+    /// Reads a request through the API, null when unknown. The API learns a decision from <c>coupon-decisions</c>, which
+    /// is published after the consumer's commit: a test that saw the outcome in the database asks with
+    /// <paramref name="waitSeconds"/>, as a client would, rather than expecting the API to have read it already.
+    /// </summary>
     public async Task<CouponRequestStatus?> GetRequestAsync(string requestId, int? waitSeconds = null)
     {
         var response = await Api.GetAsync(waitSeconds is { } wait ? $"/api/coupon-requests/{requestId}?wait={wait}" : $"/api/coupon-requests/{requestId}");

@@ -48,7 +48,7 @@ public sealed class DeadLetterTests(PostgresFixture postgres)
         var after = (await system.RequestAsync(policy, userId: 2))!;
         await system.WaitUntilDecidedAsync([after]);
 
-        (await system.GetRequestAsync(after))!.Status.ShouldBe("Issued", kind);
+        (await system.GetRequestAsync(after, waitSeconds: 10))!.Status.ShouldBe("Issued", kind);
         var deadLetters = KafkaLog.ReadAll(system.Kafka.BootstrapServers, CouponTopics.DeadLetters);
         var deadLetter = deadLetters.ShouldHaveSingleItem();
         Encoding.UTF8.GetString(deadLetter.Message.Headers.GetLastBytes(DeadLetterPublisher.ReasonHeader)).ShouldNotBeNullOrWhiteSpace();

@@ -15,7 +15,7 @@ public sealed class EndToEndTests(PostgresFixture postgres)
         var requestId = (await system.RequestAsync(policyId, userId: 42))!;
         await system.WaitUntilDecidedAsync([requestId]);
 
-        var status = await system.GetRequestAsync(requestId);
+        var status = await system.GetRequestAsync(requestId, waitSeconds: 10);
         status.ShouldNotBeNull();
         status.Status.ShouldBe(RequestStatuses.Issued);
         status.PolicyId.ShouldBe(policyId);

@@ -36,6 +36,6 @@ public sealed class FlashSaleTests(PostgresFixture postgres)
 
         system.AddConsumer();
         await system.WaitUntilDecidedAsync([requestId]);
-        (await system.GetRequestAsync(requestId))!.Status.ShouldBe("Issued");
+        (await system.GetRequestAsync(requestId, waitSeconds: 10))!.Status.ShouldBe("Issued");
     }
 }
