@@ -24,19 +24,22 @@ public static class KafkaTracing
     private const string TraceParentHeader = "traceparent";
     private const string TraceStateHeader = "tracestate";
 
+    /// <summary>
+    /// The semantic conventions' attribute of a failure. A span started with it is exported whatever its trace's
+    /// sampling (the services' sampler sees it at the start): how a failure in a trace that is not sampled is exported.
+    /// </summary>
+    public const string ErrorTypeTag = "error.type";
+
     /// <summary>A <c>{topic} publish</c> span under the current activity, or under <paramref name="parent"/> when given.</summary>
-    public static Activity? StartPublish(string topic, string key, ActivityContext parent = default)
-    {
-        var activity = parent == default
-            ? Source.StartActivity($"{topic} publish", ActivityKind.Producer)
-            : Source.StartActivity($"{topic} publish", ActivityKind.Producer, parent);
+    public static Activity? StartPublish(string topic, string key, ActivityContext parent = default) =>
+        DescribePublish(Source.StartActivity(ActivityKind.Producer, parent, name: $"{topic} publish"), topic, key);
+
+    private static Activity? DescribePublish(Activity? activity, string topic, string key) =>
         activity?.SetTag("messaging.system", "kafka")
             .SetTag("messaging.operation.type", "send")
             .SetTag("messaging.operation.name", "publish")
             .SetTag("messaging.destination.name", topic)
             .SetTag("messaging.kafka.message.key", key);
-        return activity;
-    }
 
     /// <summary>Writes the current trace context (and baggage) into the message's headers.</summary>
     public static void InjectContext(Activity? activity, Headers headers) =>
@@ -104,19 +107,36 @@ public static class KafkaTracing
         }
     }
 
+    /// <summary>Marks a publish's span failed.</summary>
     public static void SetFailed(Activity? activity, Error error) =>
-        activity?.SetStatus(ActivityStatusCode.Error, error.Reason).SetTag("error.type", error.Code.ToString());
+        activity?.SetStatus(ActivityStatusCode.Error, error.Reason).SetTag(ErrorTypeTag, error.Code.ToString());
+
+    /// <summary>
+    /// Marks a publish failed: its span, or, for a publish whose trace is not sampled (no span), a span of the failure
+    /// alone in the current trace, exported whatever its sampling.
+    /// </summary>
+    public static void SetFailed(Activity? activity, string topic, string key, Error error)
+    {
+        if (activity is not null)
+        {
+            SetFailed(activity, error);
+            return;
+        }
+
+        using var failure = DescribePublish(
+            Source.StartActivity(ActivityKind.Producer, parentContext: default, [new(ErrorTypeTag, error.Code.ToString())], name: $"{topic} publish"), topic, key);
+        SetFailed(failure, error);
+    }
 
     /// <summary>
     /// A <c>{topic} process</c> span for one message, a child of the context it was published in, so that the request
     /// that published it and the decision about it are one trace. <paramref name="batch"/>, when the message was
-    /// processed as part of a batch, is linked: the batch's span holds the work done for all of its messages.
+    /// processed as part of a batch, is linked: the batch's span holds the work done for all of its messages. None (null)
+    /// for a message of a trace that is not sampled — under a stampede, most of them — unless it failed.
     /// </summary>
-    /// <param name="mayFail">
-    /// False for a span that will not end in error. Such a span of a trace that is not sampled is never exported (only
-    /// failures of unsampled traces are): for a message published in a trace its publisher did not sample, none is
-    /// started at all (null), and one whose trace this process leaves unsampled is returned without its attributes.
-    /// Under a stampede, that is most of them.
+    /// <param name="errorType">
+    /// For a message known to have failed (set aside as a dead letter): its <see cref="ErrorTypeTag"/>, given at the start
+    /// so that the span is exported whatever its trace's sampling. The caller sets the status and says why.
     /// </param>
     public static Activity? StartProcess<TKey, TValue>(
         ConsumeResult<TKey, TValue> message,
@@ -125,20 +145,21 @@ public static class KafkaTracing
         string? clientId,
         DateTimeOffset? startTime = null,
         ActivityContext batch = default,
-        bool mayFail = true)
+        string? errorType = null)
     {
-        if (!mayFail && parent.TraceId != default && !parent.TraceFlags.HasFlag(ActivityTraceFlags.Recorded))
+        if (errorType is null && parent.TraceId != default && !parent.TraceFlags.HasFlag(ActivityTraceFlags.Recorded))
         {
-            return null;
+            return null; // what the services' sampler would decide, without asking it
         }
 
         var activity = Source.StartActivity(
             ActivityKind.Consumer,
             parent,
+            tags: errorType is null ? null : [new(ErrorTypeTag, errorType)],
             links: batch == default ? null : [new ActivityLink(batch)],
             startTime: startTime ?? default,
             name: $"{message.Topic} process");
-        if (activity is null || (!mayFail && !activity.Recorded))
+        if (activity is not { IsAllDataRequested: true })
         {
             return activity;
         }

@@ -1,6 +1,7 @@
 using CouponAspire.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -53,7 +54,7 @@ public static class Extensions
                 .AddRuntimeInstrumentation())
             .WithTracing(tracing => tracing
                 .AddBoundedTraceSampling(builder.Configuration)
-                .AddSource(builder.Environment.ApplicationName)
+                .AddSource(builder.Environment.ApplicationName, FailedRequestTraces.SourceName)
                 .AddAspNetCoreInstrumentation(aspNetCore =>
                     // Probes are not worth a trace each.
                     aspNetCore.Filter = context =>
@@ -61,6 +62,7 @@ public static class Extensions
                         && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
                 .AddHttpClientInstrumentation());
 
+        builder.Services.AddTransient<IStartupFilter, FailedRequestTraces.StartupFilter>();
         builder.AddOpenTelemetryExporters();
         return builder;
     }

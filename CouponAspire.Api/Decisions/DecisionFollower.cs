@@ -146,7 +146,7 @@ internal sealed partial class DecisionFollower(
         // The decision's delivery to the client waiting for it, in the request's trace when that is sampled.
         if (woke && published.TraceFlags.HasFlag(ActivityTraceFlags.Recorded))
         {
-            using var span = KafkaTracing.StartProcess(result, published, consumerGroup: null, clientId: null, mayFail: false);
+            using var span = KafkaTracing.StartProcess(result, published, consumerGroup: null, clientId: null);
             span?.SetTag("coupon.request_id", decided.RequestId).SetTag("coupon.outcome", decided.Outcome.ToString());
         }
     }

@@ -36,7 +36,7 @@ internal sealed class CouponRequestPublisher(IProducer<string, byte[]> producer,
         }
         catch (ProduceException<string, byte[]> e)
         {
-            KafkaTracing.SetFailed(activity, e.Error);
+            KafkaTracing.SetFailed(activity, CouponTopics.Requests, key, e.Error);
             metrics.RecordPublished(CouponTopics.Requests, time.GetElapsedTime(started), e.Error);
             // A publish that timed out may have been written, whatever the client reports: a request timed out in flight
             // is reported as not persisted, and yet the broker may have kept it.

@@ -175,9 +175,9 @@ public static class CouponRequestsApi
     /// <summary>The waiting request's span links to the decision's trace: where the answer came from.</summary>
     private static void LinkToDecision(KnownDecision? decision)
     {
-        if (decision is { Published: var published } && published != default)
+        if (decision is { Published: var published } && published != default && Activity.Current is { Recorded: true } waiting)
         {
-            Activity.Current?.AddLink(new ActivityLink(published));
+            waiting.AddLink(new ActivityLink(published));
         }
     }
 

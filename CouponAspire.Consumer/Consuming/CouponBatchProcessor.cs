@@ -81,8 +81,8 @@ internal sealed partial class CouponBatchProcessor(
         var started = time.GetUtcNow();
         foreach (var (message, error) in batch.Malformed)
         {
-            using var span = KafkaTracing.StartProcess(message, KafkaTracing.ExtractContext(message.Message.Headers), consumer.Group, consumer.ClientId);
-            span?.SetStatus(ActivityStatusCode.Error, error).SetTag("error.type", "malformed_message").SetTag(DeadLetterPublisher.ReasonTag, error);
+            using var span = KafkaTracing.StartProcess(message, KafkaTracing.ExtractContext(message.Message.Headers), consumer.Group, consumer.ClientId, errorType: "malformed_message");
+            span?.SetStatus(ActivityStatusCode.Error, error).SetTag(DeadLetterPublisher.ReasonTag, error);
             await deadLetters.PublishAsync(message, error, cancellationToken);
         }
 
@@ -143,9 +143,9 @@ internal sealed partial class CouponBatchProcessor(
             }
             catch (PostgresException e) when (TransientFailures.IsRefusedData(e))
             {
-                using var span = KafkaTracing.StartProcess(readable[i].Message, readable[i].Published, consumer.Group, consumer.ClientId);
+                using var span = KafkaTracing.StartProcess(readable[i].Message, readable[i].Published, consumer.Group, consumer.ClientId, errorType: e.SqlState);
                 var reason = $"PostgreSQL refused it: {e.SqlState} {e.MessageText}";
-                span?.SetStatus(ActivityStatusCode.Error, e.MessageText).SetTag("error.type", e.SqlState).SetTag(DeadLetterPublisher.ReasonTag, reason);
+                span?.SetStatus(ActivityStatusCode.Error, e.MessageText).SetTag(DeadLetterPublisher.ReasonTag, reason);
                 await deadLetters.PublishAsync(readable[i].Message, reason, cancellationToken);
             }
         }
@@ -169,9 +169,8 @@ internal sealed partial class CouponBatchProcessor(
             var (message, request, published) = readable[i];
             if (readable.Count > 1)
             {
-                // A decided message's span does not fail: unsampled, it is never exported, and is left undescribed.
-                using var span = KafkaTracing.StartProcess(message, published, consumer.Group, consumer.ClientId, started, batchContext, mayFail: false);
-                if (span is { Recorded: true })
+                using var span = KafkaTracing.StartProcess(message, published, consumer.Group, consumer.ClientId, started, batchContext);
+                if (span is not null)
                 {
                     TagDecision(span, request, decision);
                     span.SetEndTime(decidedAt.UtcDateTime);

@@ -17,27 +17,50 @@ public sealed class KafkaTracingTests
         TopicPartitionOffset = new TopicPartitionOffset("coupon-events", 3, 1234),
     };
 
-    [Fact(Timeout = Timeouts.System)]
-    public void A_decided_message_published_in_an_unsampled_trace_gets_no_span_and_one_that_may_fail_gets_a_span_for_its_errors()
+    [Fact(Timeout = Timeouts.Unit)]
+    public void A_message_published_in_an_unsampled_trace_gets_no_span_unless_it_failed()
     {
         using var provider = TracerProvider();
         var unsampled = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None, isRemote: true);
 
-        using var decided = KafkaTracing.StartProcess(Message, unsampled, "group", "client", mayFail: false);
-        using var mayFail = KafkaTracing.StartProcess(Message, unsampled, "group", "client", mayFail: true);
+        using var decided = KafkaTracing.StartProcess(Message, unsampled, "group", "client");
+        using var failed = KafkaTracing.StartProcess(Message, unsampled, "group", "client", errorType: "malformed_message");
 
-        decided.ShouldBeNull("it cannot fail, so it would never be exported");
-        mayFail.ShouldNotBeNull().TraceId.ShouldBe(unsampled.TraceId);
-        mayFail.GetTagItem("messaging.kafka.offset").ShouldBe(1234L, "a failure is exported with what it failed on");
+        decided.ShouldBeNull("it would never be exported");
+        failed.ShouldNotBeNull().Recorded.ShouldBeTrue("a failure is exported whatever its trace");
+        failed.TraceId.ShouldBe(unsampled.TraceId);
+        failed.GetTagItem("messaging.kafka.offset").ShouldBe(1234L, "a failure is exported with what it failed on");
     }
 
-    [Fact(Timeout = Timeouts.System)]
+    [Fact(Timeout = Timeouts.Unit)]
+    public void A_failed_publish_of_an_unsampled_trace_is_exported_in_that_trace()
+    {
+        var exported = new List<Activity>();
+        using var provider = TracerProvider(exported);
+        using var request = new Activity("request").SetParentId(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None).Start();
+
+        using (var publish = KafkaTracing.StartPublish("coupon-events", "42"))
+        {
+            publish.ShouldBeNull("the trace is not sampled");
+            KafkaTracing.SetFailed(publish, "coupon-events", "42", new Error(ErrorCode.Local_MsgTimedOut));
+        }
+
+        var failure = exported.ShouldHaveSingleItem();
+        failure.ShouldSatisfyAllConditions(
+            () => failure.TraceId.ShouldBe(request.TraceId),
+            () => failure.DisplayName.ShouldBe("coupon-events publish"),
+            () => failure.Status.ShouldBe(ActivityStatusCode.Error),
+            () => failure.GetTagItem("error.type").ShouldBe(nameof(ErrorCode.Local_MsgTimedOut)),
+            () => failure.GetTagItem("messaging.kafka.message.key").ShouldBe("42"));
+    }
+
+    [Fact(Timeout = Timeouts.Unit)]
     public void A_decided_message_published_in_a_sampled_trace_gets_a_described_span_in_that_trace()
     {
         using var provider = TracerProvider();
         var sampled = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded, isRemote: true);
 
-        using var span = KafkaTracing.StartProcess(Message, sampled, "group", "client", mayFail: false);
+        using var span = KafkaTracing.StartProcess(Message, sampled, "group", "client");
 
         span.ShouldNotBeNull().Recorded.ShouldBeTrue();
         span.TraceId.ShouldBe(sampled.TraceId);
@@ -48,9 +71,10 @@ public sealed class KafkaTracingTests
     }
 
     /// <summary>The services' sampling (a budget of traces a second; a child does what its parent did).</summary>
-    private static TracerProvider TracerProvider() =>
+    private static TracerProvider TracerProvider(List<Activity>? exported = null) =>
         Sdk.CreateTracerProviderBuilder()
             .AddBoundedTraceSampling(new ConfigurationBuilder().AddInMemoryCollection([new(TraceSampling.TracesPerSecondKey, "10")]).Build())
             .AddSource(KafkaTracing.Source.Name)
+            .AddInMemoryExporter(exported ?? [])
             .Build();
 }
