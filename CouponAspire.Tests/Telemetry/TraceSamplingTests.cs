@@ -13,6 +13,7 @@ using OpenTelemetry.Trace;
 namespace CouponAspire.Tests.Telemetry;
 
 /// <summary>Traces under a stampede: a bounded number a second, whole across processes, and every failure whatever its trace.</summary>
+[Collection(TracingCollection.Name)]
 public sealed class TraceSamplingTests
 {
     [Fact(Timeout = Timeouts.Unit)]
