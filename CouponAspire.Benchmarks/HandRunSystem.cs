@@ -59,13 +59,37 @@ internal static class HandRunSystem
                 common["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp;
             }
 
+            var ofService = new Dictionary<string, Dictionary<string, string?>>();
             foreach (var setting in settings.Settings)
             {
-                var (key, value) = setting.Split('=', 2) is [var k, var v] ? (k, v) : throw new ArgumentException($"A setting is key=value: {setting}");
-                common[key] = value;
+                var (key, value) = setting.Split('=', 2) is [var k, var v] ? (k, v) : throw new ArgumentException($"A setting is [service/]key=value: {setting}");
+                if (key.Split('/', 2) is [var service, var serviceKey])
+                {
+                    (ofService.TryGetValue(service, out var own) ? own : ofService[service] = [])[serviceKey] = value;
+                }
+                else
+                {
+                    common[key] = value;
+                }
             }
 
-            var migrations = Start(processes, logs, "migrations", Built("CouponAspire.MigrationService"), With(common, "migrations"));
+            Dictionary<string, string?> With(string service, string? urls = null)
+            {
+                var environment = new Dictionary<string, string?>(common) { ["OTEL_SERVICE_NAME"] = service };
+                foreach (var (key, value) in ofService.GetValueOrDefault(service) ?? [])
+                {
+                    environment[key] = value;
+                }
+
+                if (urls is not null)
+                {
+                    environment["ASPNETCORE_URLS"] = urls;
+                }
+
+                return environment;
+            }
+
+            var migrations = Start(processes, logs, "migrations", Built("CouponAspire.MigrationService"), With("migrations"));
             await migrations.WaitForExitAsync(cancellationToken);
             if (migrations.ExitCode != 0)
             {
@@ -73,10 +97,10 @@ internal static class HandRunSystem
             }
 
             var apiPort = LocalPorts.Free();
-            var api = Start(processes, logs, "api", Built("CouponAspire.Api"), With(common, "api", $"http://127.0.0.1:{apiPort}"));
+            var api = Start(processes, logs, "api", Built("CouponAspire.Api"), With("api", $"http://127.0.0.1:{apiPort}"));
             var consumers = Enumerable.Range(1, settings.Consumers)
                 .Select(i => (Port: LocalPorts.Free(), Name: $"consumer-{i}"))
-                .Select(c => (c.Port, Process: Start(processes, logs, c.Name, Built("CouponAspire.Consumer"), With(common, "consumer", $"http://127.0.0.1:{c.Port}"))))
+                .Select(c => (c.Port, Process: Start(processes, logs, c.Name, Built("CouponAspire.Consumer"), With("consumer", $"http://127.0.0.1:{c.Port}"))))
                 .ToList();
             await api.WaitUntilHealthyAsync(new Uri($"http://127.0.0.1:{apiPort}/health"), StartTimeout, cancellationToken);
             foreach (var (port, consumer) in consumers)
@@ -110,17 +134,6 @@ internal static class HandRunSystem
         var own = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var repository = own.Parent!.Parent!.Parent!.Parent!.FullName;
         return Path.Combine(repository, project, "bin", own.Parent.Name, own.Name, project + ".dll");
-    }
-
-    private static Dictionary<string, string?> With(Dictionary<string, string?> common, string service, string? urls = null)
-    {
-        var environment = new Dictionary<string, string?>(common) { ["OTEL_SERVICE_NAME"] = service };
-        if (urls is not null)
-        {
-            environment["ASPNETCORE_URLS"] = urls;
-        }
-
-        return environment;
     }
 
     private static ServiceProcess Start(List<ServiceProcess> processes, string logs, string name, string assembly, IReadOnlyDictionary<string, string?> environment)

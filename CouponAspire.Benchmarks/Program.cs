@@ -64,7 +64,7 @@ var handFolder = new Option<string>("--folder") { Description = "Where the addre
 var handOtlp = new Option<string?>("--otlp") { Description = "Export every service's telemetry to this OTLP endpoint (a standalone dashboard, a collector)." };
 var handEnvironment = new Option<string>("--environment") { Description = "The services' environment (the AppHost runs them in Development).", DefaultValueFactory = _ => "Development" };
 var handRuntimeDefaults = new Option<bool>("--runtime-defaults") { Description = "The runtime's defaults, not the small machine's settings the AppHost's local run gives every process." };
-var handSettings = new Option<string[]>("--set") { Description = "More service settings, key=value (e.g. OTEL_SDK_DISABLED=true).", AllowMultipleArgumentsPerToken = true };
+var handSettings = new Option<string[]>("--set") { Description = "More service settings, key=value (e.g. OTEL_SDK_DISABLED=true), or service/key=value for one service (api, consumer, migrations).", AllowMultipleArgumentsPerToken = true };
 var byHand = new Command("by-hand", "The system the AppHost runs without containers, started by hand: its own PostgreSQL and mock cluster, the migration worker, the API and the consumers; no orchestrator or dashboard. Runs until stopped.")
 {
     handConsumers, handPartitions, handFolder, handOtlp, handEnvironment, handRuntimeDefaults, handSettings,
