@@ -9,23 +9,18 @@ namespace CouponAspire.Benchmarks;
 internal sealed record Variant(string Name, HotPolicyStream Stream, Func<HotPolicyStream, CancellationToken, Task<VariantRun>> RunOnceAsync);
 
 /// <summary>
-/// What one run of a variant took, how many of its requests were decided within the first second of it, and the outcome
-/// of each request of the stream, in stream order.
+/// One run of a variant in a fresh process: how long it took to decide the stream once it had decided the stream's
+/// warm-up (<see cref="HotPolicyStream.WarmUp"/>), how many of the warm-up's requests it decided in the first second of
+/// it (the rate of a process just started: pools filling, code compiled again once hot), and the outcome of each request
+/// of the stream, in stream order.
 /// </summary>
 internal sealed record VariantRun(TimeSpan Elapsed, int DecidedInFirstSecond, IReadOnlyList<IssuanceOutcome> Outcomes, string Detail = "")
 {
-    /// <summary>
-    /// Decisions per second after the first second: starting, connecting and compiling left out. A run too short for it
-    /// (under two seconds) has none.
-    /// </summary>
-    public double? SteadyRate => Elapsed > TimeSpan.FromSeconds(2)
-        ? (Outcomes.Count - DecidedInFirstSecond) / (Elapsed - FirstSecond.Length).TotalSeconds
-        : null;
-
-    public double OverallRate => Outcomes.Count / Elapsed.TotalSeconds;
+    /// <summary>Decisions per second of the stream: the steady state, starting, connecting and compiling left out.</summary>
+    public double SteadyRate => Outcomes.Count / Elapsed.TotalSeconds;
 }
 
-/// <summary>Counts the decisions made within the first second of a run, batch by batch, as they are made.</summary>
+/// <summary>Counts the decisions made within the first second of a warm-up, batch by batch, as they are made.</summary>
 internal sealed class FirstSecond
 {
     public static readonly TimeSpan Length = TimeSpan.FromSeconds(1);
@@ -51,7 +46,7 @@ internal sealed class BenchmarkFailedException(string message) : Exception(messa
 /// The skeleton both benchmarks share: every variant decides its stream, on a fresh database each time, round after round
 /// with the order rotated (so that none always runs first or last on a machine that warms up and heats up), and every run
 /// must decide every request of a stream exactly as the first run of that stream did. Reports each variant's median
-/// steady-state rate (after its first second), the decisions of its first second, and its overall rate.
+/// steady-state rate (the stream, after its warm-up) and the decisions of the warm-up's first second.
 /// </summary>
 internal static class Comparison
 {
@@ -68,8 +63,8 @@ internal static class Comparison
                 Check(variant.Stream, variant.Name, run.Outcomes, references.TryGetValue(variant.Stream, out var reference) ? reference : references[variant.Stream] = run.Outcomes);
                 runs[variant.Name].Add(run);
                 Console.WriteLine(
-                    $"round {round}: {variant.Name,-22} {Rate(run.SteadyRate)} steady, first second {run.DecidedInFirstSecond,7:N0}, " +
-                    $"overall {run.OverallRate,7:N0}/s ({run.Elapsed.TotalMilliseconds:N0} ms){(run.Detail.Length == 0 ? "" : "; " + run.Detail)}");
+                    $"round {round}: {variant.Name,-22} {run.SteadyRate,7:N0}/s steady ({run.Elapsed.TotalMilliseconds:N0} ms), " +
+                    $"first second after the start {run.DecidedInFirstSecond,7:N0}{(run.Detail.Length == 0 ? "" : "; " + run.Detail)}");
             }
         }
 
@@ -81,12 +76,10 @@ internal static class Comparison
         var medians = new Dictionary<string, double>();
         foreach (var (name, all) in runs)
         {
-            // Ratios are of steady-state rates; a variant whose runs are all too short for one is taken overall.
-            var steady = all.All(r => r.SteadyRate is not null);
-            medians[name] = LatencySummary.Median([.. all.Select(r => steady ? r.SteadyRate!.Value : r.OverallRate)]);
+            medians[name] = LatencySummary.Median([.. all.Select(r => r.SteadyRate)]);
             Console.WriteLine(
-                $"median {name + ":",-23} {medians[name],10:N0} decisions/s {(steady ? "steady" : "overall")} (of {all.Count}: {string.Join(", ", all.Select(r => Format(steady ? r.SteadyRate!.Value : r.OverallRate)))}); " +
-                $"first second {LatencySummary.Median([.. all.Select(r => (double)r.DecidedInFirstSecond)]):N0} decisions, overall {LatencySummary.Median([.. all.Select(r => r.OverallRate)]):N0}/s");
+                $"median {name + ":",-23} {medians[name],10:N0} decisions/s steady (of {all.Count}: {string.Join(", ", all.Select(r => Format(r.SteadyRate)))}); " +
+                $"first second after the start {LatencySummary.Median([.. all.Select(r => (double)r.DecidedInFirstSecond)]):N0} decisions");
         }
 
         return medians;
@@ -94,8 +87,6 @@ internal static class Comparison
 
     public static void PrintRatio(IReadOnlyDictionary<string, double> medians, string numerator, string denominator) =>
         Console.WriteLine($"ratio {numerator} / {denominator}: {medians[numerator] / medians[denominator]:F2}");
-
-    private static string Rate(double? rate) => rate is { } r ? $"{r,7:N0}/s" : "      -  ";
 
     private static string Format(double rate) => rate.ToString("N0", CultureInfo.InvariantCulture);
 

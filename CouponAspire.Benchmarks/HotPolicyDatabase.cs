@@ -5,7 +5,7 @@ using Npgsql;
 
 namespace CouponAspire.Benchmarks;
 
-/// <summary>A fresh database of its own for one run: migrated, with the stream's hot policy (id 1); dropped on dispose.</summary>
+/// <summary>A fresh database of its own for one run: migrated, with the stream's hot policy and its warm-up's; dropped on dispose.</summary>
 internal sealed class HotPolicyDatabase(string serverConnection, string name, string connectionString) : IAsyncDisposable
 {
     public string ConnectionString { get; } = connectionString;
@@ -19,8 +19,17 @@ internal sealed class HotPolicyDatabase(string serverConnection, string name, st
         {
             await using var context = CouponDatabase.CreateContext(database.DataSource);
             await CouponDatabase.MigrateAsync(database.DataSource, context, cancellationToken);
-            context.Policies.Add(new CouponPolicy { Name = "Hot policy", TotalQuantity = stream.Quantity, CreatedAt = DateTimeOffset.UtcNow });
-            await context.SaveChangesAsync(cancellationToken);
+            foreach (var (policy, label) in new[] { (stream, "Hot policy"), (stream.WarmUp, "Warm-up") })
+            {
+                var row = new CouponPolicy { Name = label, TotalQuantity = policy.Quantity, CreatedAt = DateTimeOffset.UtcNow };
+                context.Policies.Add(row);
+                await context.SaveChangesAsync(cancellationToken);
+                if (row.Id != policy.Policy)
+                {
+                    throw new InvalidOperationException($"The {label} policy got id {row.Id}, its stream's requests are for {policy.Policy}.");
+                }
+            }
+
             return database;
         }
         catch
