@@ -12,6 +12,8 @@ internal sealed class HotPolicyStream
     public const long PolicyId = 1;
     public const long WarmUpPolicyId = 2;
 
+    private HotPolicyStream? _warmUp;
+
     private HotPolicyStream(int seed, long policyId, IReadOnlyList<IssuanceRequest> requests, int quantity, int distinctUsers)
     {
         Seed = seed;
@@ -38,7 +40,7 @@ internal sealed class HotPolicyStream
     /// Three tenths as many requests for <see cref="WarmUpPolicyId"/>: long enough (seconds) that a fresh process has
     /// compiled its hot code again, optimised, and filled its pools before the stream that is measured starts.
     /// </summary>
-    public HotPolicyStream WarmUp => Create(Math.Max(1, Requests.Count * 3 / 10), ~Seed, WarmUpPolicyId);
+    public HotPolicyStream WarmUp => _warmUp ??= Create(Math.Max(1, Requests.Count * 3 / 10), ~Seed, WarmUpPolicyId);
 
     public static HotPolicyStream Create(int count, int seed, long policyId = PolicyId)
     {
