@@ -1,10 +1,11 @@
 using System.CommandLine;
 using CouponAspire.Benchmarks;
 using CouponAspire.Consumer.Issuance;
+using CouponAspire.Consumer.Consuming;
 
 var requests = RequestsOption();
 var perMessageRequests = PerMessageRequestsOption();
-var batchSize = new Option<int>("--batch-size") { Description = "Requests per batch handed to the engine (the consumer's maximum batch).", DefaultValueFactory = _ => 500 };
+var batchSize = new Option<int>("--batch-size") { Description = "Requests per batch handed to the engine (the consumer's maximum batch).", DefaultValueFactory = _ => new CouponConsumerOptions().MaxBatchSize };
 var rounds = RoundsOption();
 var connection = new Option<string?>("--connection")
 {
@@ -47,7 +48,7 @@ root.Subcommands.Add(endToEnd);
 var engineConnection = new Option<string>("--connection") { Required = true };
 var engineRequests = RequestsOption();
 var engineSeed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
-var engineBatchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 500 };
+var engineBatchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => new CouponConsumerOptions().MaxBatchSize };
 var engineStrategy = new Option<IssuanceStrategy>("--strategy") { DefaultValueFactory = _ => IssuanceStrategy.Batched };
 var engineProcess = new Command(EngineProcess.CommandName, "The engine alone in a process of its own, as the end-to-end benchmark runs it for comparison.")
 {

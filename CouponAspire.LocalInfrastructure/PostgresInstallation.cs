@@ -68,6 +68,11 @@ public sealed class PostgresInstallation
             // gathered within a second of a table's growth, rather than a minute, let prepared statements' plans (made
             // while the tables were empty, when reading them whole is cheapest) be made again for their real size.
             ["autovacuum_naptime"] = "1s",
+            // Once a table has grown past a few batches its plans stand: gathered again each time it doubles rather than
+            // each tenth (with a one-second nap that was a new worker reading a growing table every second, a sixth of
+            // the machine under a sale).
+            ["autovacuum_analyze_scale_factor"] = "1",
+            ["autovacuum_vacuum_insert_scale_factor"] = "1",
         };
         if (port is { } p)
         {

@@ -6,10 +6,10 @@ public sealed class CouponConsumerOptions
     public const string SectionName = "CouponConsumer";
 
     /// <summary>
-    /// The most messages decided in one transaction (default 500). A batch is whatever has arrived, up to this: one
+    /// The most messages decided in one transaction (default 1,000). A batch is whatever has arrived, up to this: one
     /// message when traffic is light, full batches under a stampede.
     /// </summary>
-    public int MaxBatchSize { get; set; } = 500;
+    public int MaxBatchSize { get; set; } = 1000;
 
     /// <summary>The longest pause between retries of a batch that failed on a transient error (default 5 s).</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
