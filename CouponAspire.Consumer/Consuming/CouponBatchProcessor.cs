@@ -62,6 +62,13 @@ internal sealed partial class CouponBatchProcessor(
                 using var span = StartBatchSpan(batch.Readable, new ConsumerIdentity(CouponTopics.ConsumerGroup, null));
             }
 
+            // A decision's message, as it would be published (it is not).
+            var (message, request, _) = batch.Readable[0];
+            var decisionHeaders = new Headers();
+            KafkaTracing.CopyContext(message.Message.Headers, decisionHeaders);
+            _ = DecisionPublisher.Message(
+                CouponTopics.KeyFor(request.PolicyId), request, new IssuanceDecision(request.RequestId, IssuanceOutcome.Issued, 1, false, time.GetUtcNow(), 0), decisionHeaders);
+
             await engine.WarmUpAsync(batchSize, cancellationToken);
         }
         catch (Exception e) when (TransientFailures.IsTransient(e))

@@ -14,6 +14,15 @@ namespace CouponAspire.Consumer.Consuming;
 /// </summary>
 internal sealed class DecisionPublisher(IProducer<byte[]?, byte[]?> producer, KafkaMetrics metrics, TimeProvider time)
 {
+    /// <summary>The message of one decision: keyed by its policy (<paramref name="key"/>), the decision as JSON, <paramref name="headers"/>.</summary>
+    public static Message<byte[]?, byte[]?> Message(string key, IssuanceRequest request, IssuanceDecision decision, Headers headers) => new()
+    {
+        Key = System.Text.Encoding.UTF8.GetBytes(key),
+        Value = CouponDecidedCodec.Serialize(CouponDecided.Of(
+            request.RequestId, request.PolicyId, request.UserId, decision.Outcome, decision.CouponId, request.RequestedAt, decision.DecidedAt, decision.RemainingQuantity)),
+        Headers = headers,
+    };
+
     /// <param name="processing">The span the decisions were made in, when it belongs to the request's own trace (a lone message).</param>
     public async Task PublishAsync(IReadOnlyList<ReadMessage> readable, IReadOnlyList<IssuanceDecision?> decisions, Activity? processing)
     {
@@ -28,8 +37,6 @@ internal sealed class DecisionPublisher(IProducer<byte[]?, byte[]?> producer, Ka
             }
 
             var (message, request, published) = readable[i];
-            var decided = CouponDecided.Of(
-                request.RequestId, request.PolicyId, request.UserId, decision.Outcome, decision.CouponId, request.RequestedAt, decision.DecidedAt, decision.RemainingQuantity);
             var key = CouponTopics.KeyFor(request.PolicyId);
             var headers = new Headers();
             var parent = readable.Count == 1 && processing is { Recorded: true } ? processing.Context : published;
@@ -44,10 +51,7 @@ internal sealed class DecisionPublisher(IProducer<byte[]?, byte[]?> producer, Ka
                 KafkaTracing.CopyContext(message.Message.Headers, headers);
             }
 
-            deliveries.Add(producer.ProduceAsync(
-                CouponTopics.Decisions,
-                new Message<byte[]?, byte[]?> { Key = System.Text.Encoding.UTF8.GetBytes(key), Value = CouponDecidedCodec.Serialize(decided), Headers = headers },
-                CancellationToken.None));
+            deliveries.Add(producer.ProduceAsync(CouponTopics.Decisions, Message(key, request, decision, headers), CancellationToken.None));
         }
 
         try
