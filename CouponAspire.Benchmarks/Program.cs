@@ -1,7 +1,7 @@
 using System.CommandLine;
 using CouponAspire.Benchmarks;
-using CouponAspire.Consumer.Issuance;
 using CouponAspire.Consumer.Consuming;
+using CouponAspire.Consumer.Issuance;
 
 var requests = RequestsOption();
 var perMessageRequests = PerMessageRequestsOption();
