@@ -89,7 +89,7 @@ catch (BenchmarkFailedException e)
 }
 
 // The engine and the end-to-end benchmark take the same streams and rounds: long enough that a Batched run lasts several
-// seconds. Each run decides a warm-up first (three tenths of the stream, another policy), off the clock: starting and
+// seconds. Each run decides a warm-up first (six tenths of the stream, another policy), off the clock: starting and
 // compiling are reported apart, as the warm-up's first second.
 static Option<int> RequestsOption() => new("--requests") { Description = "Requests in the hot policy's stream that Batched decides.", DefaultValueFactory = _ => 200_000 };
 
