@@ -189,8 +189,11 @@ public static class KafkaTracing
     };
 
     /// <summary>
-    /// A <c>{topic} process</c> span for a whole batch, linked to every message's publish context
-    /// (<paramref name="publishedIn"/>); the work done for the batch (its database transaction) hangs under it.
+    /// A <c>{topic} process</c> span for a whole batch, linked to the publish context (<paramref name="publishedIn"/>) of
+    /// each message whose trace is sampled; the work done for the batch (its database transaction) hangs under it, and
+    /// <c>messaging.batch.message_count</c> says how many messages it decided. A message of a trace that is not sampled
+    /// gets no link: nothing of its trace is exported for the link to lead to, and under a stampede that is almost every
+    /// message — a thousand links a batch that every backend would store (in the dashboard, most of its rows).
     /// </summary>
     public static Activity? StartBatchProcess<TMessage>(
         string topic, string consumerGroup, string? clientId, IReadOnlyList<TMessage> messages, Func<TMessage, ActivityContext> publishedIn)
@@ -200,10 +203,10 @@ public static class KafkaTracing
             return null;
         }
 
-        var links = new List<ActivityLink>(messages.Count);
+        var links = new List<ActivityLink>();
         for (var i = 0; i < messages.Count; i++)
         {
-            if (publishedIn(messages[i]) is var context && context != default)
+            if (publishedIn(messages[i]) is var context && context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded))
             {
                 links.Add(new ActivityLink(context));
             }

@@ -68,6 +68,23 @@ public sealed class KafkaTracingTests
         span.GetTagItem("messaging.kafka.message.key").ShouldBe("42");
     }
 
+    [Fact(Timeout = Timeouts.Unit)]
+    public void A_batch_links_to_the_messages_whose_traces_are_sampled_and_counts_them_all()
+    {
+        var exported = new LockedList<Activity>();
+        using var provider = TracerProvider(exported);
+        ActivityContext Published(ActivityTraceFlags flags) => new(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), flags, isRemote: true);
+        ActivityContext[] messages = [Published(ActivityTraceFlags.None), Published(ActivityTraceFlags.Recorded), Published(ActivityTraceFlags.None), default];
+
+        using (var batch = KafkaTracing.StartBatchProcess("coupon-events", "group", "client", messages, m => m))
+        {
+            batch.ShouldNotBeNull().Recorded.ShouldBeTrue("a batch is a trace of its own, within the budget");
+        }
+
+        var span = exported.Snapshot().Where(a => a.GetTagItem("messaging.batch.message_count") is 4).ShouldHaveSingleItem();
+        span.Links.Select(l => l.Context.SpanId).ShouldBe([messages[1].SpanId], "only a sampled trace has anything to link to");
+    }
+
     /// <summary>The services' sampling (a budget of traces a second; a child does what its parent did).</summary>
     private static TracerProvider TracerProvider(ICollection<Activity>? exported = null) =>
         Sdk.CreateTracerProviderBuilder()

@@ -112,7 +112,7 @@ public sealed class TelemetryTests(PostgresFixture postgres)
             }
         }
 
-        batches.Values.ShouldAllBe(b => (int)b.GetTagItem("messaging.batch.message_count")! == b.Links.Count(), "a batch counts the messages it links to");
+        batches.Values.ShouldAllBe(b => (int)b.GetTagItem("messaging.batch.message_count")! == b.Links.Count(), "every trace is sampled here: a batch links to each of its messages");
         batches.Values.Sum(b => (int)b.GetTagItem("messaging.batch.message_count")!).ShouldBe(inBatches, "each message of a batch links to the batch that decided it");
         foreach (var batch in batches.Values)
         {
