@@ -37,6 +37,8 @@ public static class CouponConsumerServices
             config.MessageTimeoutMs ??= 10000;
             // A batch's decisions are produced at once and waited for: nothing to gain from lingering.
             config.LingerMs ??= 0;
+            // Only an acknowledgement's outcome is read: librdkafka need not copy each message's headers back into its report.
+            config.DeliveryReportFields ??= "status";
             config.Partitioner ??= Partitioner.Murmur2Random;
         });
         builder.AddKafkaTopicProvisioning("CouponEvents", CouponTopics.Requests, CouponTopics.Decisions, CouponTopics.DeadLetters);

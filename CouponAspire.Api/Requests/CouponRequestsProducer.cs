@@ -19,5 +19,8 @@ public static class CouponRequestsProducer
         config.RequestTimeoutMs ??= Math.Min(config.MessageTimeoutMs.Value, 30000);
         config.LingerMs ??= 5;
         config.Partitioner ??= Partitioner.Murmur2Random;
+        // Only an acknowledgement's outcome is read (its status, partition and offset): librdkafka need not copy each
+        // message's headers back into its report.
+        config.DeliveryReportFields ??= "status";
     }
 }

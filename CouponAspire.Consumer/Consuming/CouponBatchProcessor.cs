@@ -16,11 +16,12 @@ namespace CouponAspire.Consumer.Consuming;
 internal sealed record ConsumerIdentity(string Group, string? ClientId);
 
 /// <summary>
-/// Decides a polled batch in three steps, so that the consume loop can read the next batch while this one is in the
-/// database: <see cref="ReadBatch"/> decodes the messages; <see cref="DecideAsync"/> sets aside to the dead-letter topic
-/// what can never be read, decides the rest in one transaction and publishes the decisions to <c>coupon-decisions</c>
-/// (it throws when the batch must be retried: PostgreSQL or Kafka unavailable), after which the batch's offsets may be
-/// stored; <see cref="Record"/> then writes each decision's span, metrics and log line.
+/// Decides a polled batch in steps, so that the consume loop can read the next batch while this one is in the database
+/// and decide it while this one's decisions are published: <see cref="ReadBatch"/> decodes the messages;
+/// <see cref="DecideAsync"/> sets aside to the dead-letter topic what can never be read and decides the rest in one
+/// transaction (it throws when the batch must be retried: PostgreSQL or Kafka unavailable); <see cref="PublishAsync"/>
+/// publishes the decisions to <c>coupon-decisions</c> and waits for the broker's acknowledgement, after which the batch's
+/// offsets may be stored; <see cref="Record"/> then writes each decision's span, metrics and log line.
 /// </summary>
 internal sealed partial class CouponBatchProcessor(
     IIssuanceEngine engine,
@@ -78,10 +79,9 @@ internal sealed partial class CouponBatchProcessor(
     }
 
     /// <summary>
-    /// Sets aside the batch's unreadable messages, decides the rest in one transaction and publishes the decisions.
-    /// Returns once every message is either dead-lettered or decided and its decision acknowledged by the broker: its
-    /// offsets may be stored then. A batch retried after its transaction committed replays the stored outcomes and
-    /// publishes them again.
+    /// Sets aside the batch's unreadable messages and decides the rest in one transaction. Returns once every message is
+    /// either dead-lettered or decided; its decisions are still to be published (<see cref="PublishAsync"/>). A batch
+    /// retried after its transaction committed replays the stored outcomes.
     /// </summary>
     public async Task<DecidedBatch> DecideAsync(ReadBatch batch, ConsumerIdentity consumer, CancellationToken cancellationToken)
     {
@@ -125,9 +125,15 @@ internal sealed partial class CouponBatchProcessor(
             TagDecision(processing, readable[0].Request, lone);
         }
 
-        await decisionPublisher.PublishAsync(readable, decisions, processing);
-        return new DecidedBatch(readable, decisions, started, time.GetUtcNow(), readable.Count == 1 ? default : processing?.Context ?? default);
+        return new DecidedBatch(readable, decisions, started, time.GetUtcNow(), processing?.Context ?? default);
     }
+
+    /// <summary>
+    /// Publishes a decided batch's decisions and returns once the broker has acknowledged every one: the batch's offsets
+    /// may be stored then.
+    /// </summary>
+    public Task PublishAsync(DecidedBatch decided) =>
+        decisionPublisher.PublishAsync(decided.Readable, decided.Decisions, decided.Readable.Count == 1 ? decided.Processing : default);
 
     /// <summary>
     /// A lone message is processed in its own trace, database work included. A batch of several gets a span of its own,
@@ -265,7 +271,7 @@ internal sealed class ReadBatch
 
 /// <summary>
 /// A batch the engine has decided (a message without a decision was dead-lettered instead): when its work began and its
-/// transaction ended, and the span of the batch when it had several messages.
+/// transaction ended, and the span it was processed in (a lone message's own, or the batch's when it had several).
 /// </summary>
 internal sealed record DecidedBatch(
-    IReadOnlyList<ReadMessage> Readable, IReadOnlyList<IssuanceDecision?> Decisions, DateTimeOffset Started, DateTimeOffset DecidedAt, ActivityContext BatchContext);
+    IReadOnlyList<ReadMessage> Readable, IReadOnlyList<IssuanceDecision?> Decisions, DateTimeOffset Started, DateTimeOffset DecidedAt, ActivityContext Processing);

@@ -11,13 +11,16 @@ namespace CouponAspire.Consumer.Consuming;
 /// <summary>
 /// One member of <c>coupon-service-group</c>. It owns its consume loop: poll what has arrived (up to a batch), decide
 /// it, and only after the database commit store the offsets, which librdkafka commits in the background, on every
-/// rebalance and on close. Each partition is read in offset order and decided in that order, one batch at a time; while
-/// a batch is in the database the loop polls and decodes the next, which is decided once the one before it is committed.
-/// When a batch fails on a transient error its partitions (and the next batch's) are rewound to their first offsets and
-/// read again after a pause; polling goes on meanwhile, so rebalances are served. A rebalance that takes partitions
-/// away first waits for the batch in the database and stores its offsets, so that the next owner starts after it. On
-/// shutdown the batch in hand is finished (for a few seconds at most), then the consumer closes, which commits and
-/// leaves the group at once instead of waiting for the session to time out.
+/// rebalance and on close. Each partition is read in offset order and decided in that order, one batch at a time, as a
+/// pipeline: while a batch is in the database the loop polls and decodes the next, and the decisions of the one before
+/// are published meanwhile; the next batch goes to the database once this one is committed, and its decisions are
+/// published once those before them are acknowledged, so that <c>coupon-decisions</c> follows the requests' order. A
+/// batch's offsets are stored once its decisions are acknowledged. When a batch fails on a transient error (or its
+/// decisions do) its partitions, and those of every batch after it, are rewound to their first offsets and read again
+/// after a pause; polling goes on meanwhile, so rebalances are served. A rebalance that takes partitions away first
+/// waits for the batches in flight and stores their offsets, so that the next owner starts after them. On shutdown the
+/// batches in hand are finished (for a few seconds at most), then the consumer closes, which commits and leaves the
+/// group at once instead of waiting for the session to time out.
 /// </summary>
 internal sealed partial class CouponRequestConsumer(
     KafkaConsumerFactory<byte[]?, byte[]?> factory,
@@ -43,10 +46,12 @@ internal sealed partial class CouponRequestConsumer(
     private readonly Dictionary<TopicPartition, PartitionTimeLag> _timeLag = [];
     private long _lagUpdatedAt;
 
-    // The batch in the database, if any, the batch being read meanwhile, and decided batches whose telemetry is still to
-    // be written. The rebalance handlers see them too: they run on the consume thread, inside Consume.
+    // The batch in the database, if any; the batch before it, decided, whose decisions are being published; the batch
+    // being read meanwhile; and batches whose offsets are stored and whose telemetry is still to be written. The
+    // rebalance handlers see them too: they run on the consume thread, inside Consume.
     private readonly Queue<DecidedBatch> _decided = new();
-    private InFlight? _inFlight;
+    private InFlight? _deciding;
+    private InFlight? _publishing;
     private ReadBatch _next = new();
 
     /// <summary>
@@ -106,54 +111,40 @@ internal sealed partial class CouponRequestConsumer(
                 health.Beat();
                 UpdateLag(consumer);
 
-                // While a batch is in the database, read what has already arrived without waiting for more.
-                Poll(consumer, maxBatchSize, _inFlight is null ? PollTimeout : TimeSpan.Zero);
-                if (_inFlight is { } inFlight)
+                // While batches are in flight, read what has already arrived without waiting for more.
+                Poll(consumer, maxBatchSize, _deciding is null && _publishing is null ? PollTimeout : TimeSpan.Zero);
+                if (!Advance(consumer, identity, maxBatchSize, finishing.Token, out var stored))
                 {
-                    if (!Complete(consumer, inFlight, identity, out var failure))
-                    {
-                        // Its partitions, and those of the batch read after it, are read again from the failed batch's first messages.
-                        Rewind(consumer, inFlight.Batch.Messages.Concat(_next.Messages), consumer.Assignment);
-                        _next = new ReadBatch();
-                        if (stoppingToken.IsCancellationRequested)
-                        {
-                            break;
-                        }
-
-                        var delay = TimeSpan.FromMilliseconds(Math.Min(options.Value.MaxRetryDelay.TotalMilliseconds, 100 * Math.Pow(2, failures++)));
-                        LogRetrying(failure, inFlight.Batch.Count, delay);
-                        health.Retrying(failure);
-                        stoppingToken.WaitHandle.WaitOne(delay);
-                        continue;
-                    }
-
-                    if (failures > 0)
-                    {
-                        failures = 0;
-                        health.Recovered();
-                    }
-
-                    // What arrived while it was in the database joins the next batch.
-                    Poll(consumer, maxBatchSize, TimeSpan.Zero);
-                }
-
-                // The next batch goes to the engine; the telemetry of the one before is written meanwhile.
-                if (_next.Count > 0)
-                {
-                    var batch = _next;
+                    // The partitions of the batch that failed, of those after it and of the batch read meanwhile are read
+                    // again from their first messages; a batch before it whose decisions were acknowledged is stored.
+                    var (unstored, failure) = Settle(consumer, identity);
+                    Rewind(consumer, unstored.Concat(_next.Messages), consumer.Assignment);
                     _next = new ReadBatch();
-                    _inFlight = new InFlight(batch, Task.Run(() => processor.DecideAsync(batch, identity, finishing.Token), CancellationToken.None));
+                    if (stoppingToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
+                    var delay = TimeSpan.FromMilliseconds(Math.Min(options.Value.MaxRetryDelay.TotalMilliseconds, 100 * Math.Pow(2, failures++)));
+                    LogRetrying(failure!, unstored.Count, delay);
+                    health.Retrying(failure!);
+                    stoppingToken.WaitHandle.WaitOne(delay);
+                    continue;
+                }
+
+                if (stored && failures > 0)
+                {
+                    failures = 0;
+                    health.Recovered();
                 }
 
                 RecordCompleted(identity);
             }
 
-            // Stopping: the batch in the database is finished (within the grace period) and its offsets stored. Not
-            // finished, it is read again from the committed offsets by whoever owns its partitions next.
-            if (_inFlight is { } last && Complete(consumer, last, identity, out _))
-            {
-                RecordCompleted(identity);
-            }
+            // Stopping: the batches in flight are finished (within the grace period) and their offsets stored. Not
+            // finished, they are read again from the committed offsets by whoever owns their partitions next.
+            Settle(consumer, identity);
+            RecordCompleted(identity);
         }
         catch (Exception e)
         {
@@ -169,27 +160,136 @@ internal sealed partial class CouponRequestConsumer(
     }
 
     /// <summary>
-    /// Waits for the batch in the database. Decided: its offsets are stored, and its telemetry is written once the next
-    /// batch is on its way (<see cref="RecordCompleted"/>). Failed on a transient error (or cancelled on shutdown): false,
-    /// nothing stored. Any other failure is thrown and stops the loop.
+    /// One step of the pipeline. Once the batch in the database is decided, the batch before it must have its decisions
+    /// acknowledged (by then they usually are): its offsets are stored, and the decided batch's decisions are published
+    /// while the next batch, if one has arrived, goes to the database. With nothing to decide, the acknowledgement is
+    /// waited for at once. False when a batch failed on a transient error (or was cancelled on shutdown); any other
+    /// failure is thrown and stops the loop. <paramref name="stored"/>: whether a batch's offsets were stored.
     /// </summary>
-    private bool Complete(IConsumer<byte[]?, byte[]?> consumer, InFlight inFlight, ConsumerIdentity identity, [NotNullWhen(false)] out Exception? failure)
+    private bool Advance(IConsumer<byte[]?, byte[]?> consumer, ConsumerIdentity identity, int maxBatchSize, CancellationToken cancellationToken, out bool stored)
     {
-        _inFlight = null;
+        stored = false;
+        if (_deciding is { } deciding)
+        {
+            if (!Wait(deciding.Decided, out _))
+            {
+                return false;
+            }
+
+            if (_publishing is { } before)
+            {
+                if (!Finish(consumer, before, identity, out _))
+                {
+                    return false;
+                }
+
+                _publishing = null;
+                stored = true;
+            }
+
+            _publishing = deciding;
+            _deciding = null;
+
+            // What arrived while it was in the database joins the next batch.
+            Poll(consumer, maxBatchSize, TimeSpan.Zero);
+        }
+
+        if (_next.Count > 0)
+        {
+            var batch = _next;
+            _next = new ReadBatch();
+            var decided = Task.Run(() => processor.DecideAsync(batch, identity, cancellationToken), CancellationToken.None);
+            _deciding = new InFlight(batch, decided, PublishAfterAsync(decided, _publishing?.Published));
+        }
+        else if (_publishing is { } last)
+        {
+            if (!Finish(consumer, last, identity, out _))
+            {
+                return false;
+            }
+
+            _publishing = null;
+            stored = true;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Publishes a batch's decisions once the batch before it has had its own acknowledged, so that one policy's
+    /// decisions reach <c>coupon-decisions</c> in the order of its requests; when the batch before failed, this one
+    /// publishes nothing and fails with it.
+    /// </summary>
+    private async Task<DecidedBatch> PublishAfterAsync(Task<DecidedBatch> deciding, Task? before)
+    {
+        // On a thread of the pool, not inline where the decision completes: the consume loop, woken by the same
+        // completion, hands the next batch to the database meanwhile.
+        var decided = await deciding.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        if (before is not null)
+        {
+            await before;
+        }
+
+        await processor.PublishAsync(decided);
+        return decided;
+    }
+
+    /// <summary>
+    /// Waits for a batch's decisions to be acknowledged, then stores its offsets; its telemetry is written once the next
+    /// batch is on its way (<see cref="RecordCompleted"/>). False, nothing stored, when it failed.
+    /// </summary>
+    private bool Finish(IConsumer<byte[]?, byte[]?> consumer, InFlight inFlight, ConsumerIdentity identity, [NotNullWhen(false)] out Exception? failure)
+    {
+        if (!Wait(inFlight.Published, out failure))
+        {
+            return false;
+        }
+
+        StoreOffsets(consumer, inFlight.Batch.Messages, identity);
+        _decided.Enqueue(inFlight.Published.Result);
+        return true;
+    }
+
+    /// <summary>
+    /// Waits for the batches in flight, the older first, and stores the offsets of each whose decisions were
+    /// acknowledged, up to the first that failed: the batches from that one on are returned, in order, with why it
+    /// failed. Nothing of them runs on afterwards.
+    /// </summary>
+    private (List<ConsumeResult<byte[]?, byte[]?>> Unstored, Exception? Failure) Settle(IConsumer<byte[]?, byte[]?> consumer, ConsumerIdentity identity)
+    {
+        var unstored = new List<ConsumeResult<byte[]?, byte[]?>>();
+        Exception? failure = null;
+        foreach (var inFlight in new[] { _publishing, _deciding })
+        {
+            if (inFlight is null || (failure is null && Finish(consumer, inFlight, identity, out failure)))
+            {
+                continue;
+            }
+
+            // After a batch that failed, one that succeeded in the database has published nothing: it is read again too.
+            Wait(inFlight.Published, out _);
+            unstored.AddRange(inFlight.Batch.Messages);
+        }
+
+        _publishing = null;
+        _deciding = null;
+        return (unstored, failure);
+    }
+
+    /// <summary>Waits for a step of a batch: false on a transient failure or cancellation; any other failure is thrown.</summary>
+    private static bool Wait(Task step, [NotNullWhen(false)] out Exception? failure)
+    {
         try
         {
-            inFlight.Deciding.GetAwaiter().GetResult();
+            step.GetAwaiter().GetResult();
+            failure = null;
+            return true;
         }
         catch (Exception e) when (TransientFailures.IsTransient(e) || e is OperationCanceledException)
         {
             failure = e;
             return false;
         }
-
-        StoreOffsets(consumer, inFlight.Batch.Messages, identity);
-        _decided.Enqueue(inFlight.Deciding.Result);
-        failure = null;
-        return true;
     }
 
     /// <summary>Writes the spans, metrics and logs of the batches decided since the last call.</summary>
@@ -323,23 +423,23 @@ internal sealed partial class CouponRequestConsumer(
     }
 
     /// <summary>
-    /// Partitions are being taken away (still this member's until the handler returns). The batch in the database is
-    /// finished first and its offsets stored, so that the next owner starts after it; the batch being read after it is
-    /// dropped, and partitions this member keeps are set back to read it again. Had the batch in the database failed, its
-    /// kept partitions are set back too, and the next owner of the others reads it from their committed offsets.
+    /// Partitions are being taken away (still this member's until the handler returns). The batches in flight are
+    /// finished first and their offsets stored, so that the next owner starts after them; the batch being read after them
+    /// is dropped, and partitions this member keeps are set back to read it again. Had a batch in flight failed, its
+    /// kept partitions (and those of the batch after it) are set back too, and the next owner of the others reads them
+    /// from their committed offsets.
     /// </summary>
     private void Forget(IConsumer<byte[]?, byte[]?> consumer, ConsumerIdentity identity, string how, IEnumerable<TopicPartition> partitions)
     {
         var list = partitions.ToList();
         var kept = consumer.Assignment.Except(list).ToList();
-        var unread = _next.Messages.AsEnumerable();
-        if (_inFlight is { } inFlight && !Complete(consumer, inFlight, identity, out var failure))
+        var (unstored, failure) = Settle(consumer, identity);
+        if (failure is not null)
         {
-            LogFailedAtRebalance(failure, inFlight.Batch.Count);
-            unread = inFlight.Batch.Messages.Concat(unread);
+            LogFailedAtRebalance(failure, unstored.Count);
         }
 
-        Rewind(consumer, unread, kept);
+        Rewind(consumer, unstored.Concat(_next.Messages), kept);
         _next = new ReadBatch();
 
         health.Rebalancing();
@@ -371,10 +471,10 @@ internal sealed partial class CouponRequestConsumer(
     [LoggerMessage(LogLevel.Warning, "Kafka consume error {Code}: {Reason}")]
     private partial void LogConsumeError(ErrorCode code, string reason);
 
-    [LoggerMessage(LogLevel.Warning, "A batch of {Count} message(s) failed on a transient error; reading it again in {Delay}")]
+    [LoggerMessage(LogLevel.Warning, "A batch failed on a transient error; reading it and what followed it ({Count} message(s)) again in {Delay}")]
     private partial void LogRetrying(Exception exception, int count, TimeSpan delay);
 
-    [LoggerMessage(LogLevel.Warning, "A batch of {Count} message(s) failed while partitions were taken away; it is read again from where it began")]
+    [LoggerMessage(LogLevel.Warning, "A batch failed while partitions were taken away; it and what followed it ({Count} message(s)) are read again from where it began")]
     private partial void LogFailedAtRebalance(Exception exception, int count);
 
     [LoggerMessage(LogLevel.Warning, "Could not rewind partition {Partition}")]
@@ -386,6 +486,6 @@ internal sealed partial class CouponRequestConsumer(
     [LoggerMessage(LogLevel.Information, "Left the consumer group")]
     private partial void LogStopped();
 
-    /// <summary>A batch handed to the engine, and its decision under way.</summary>
-    private sealed record InFlight(ReadBatch Batch, Task<DecidedBatch> Deciding);
+    /// <summary>A batch handed to the engine: its decision, then its decisions' publishing, under way.</summary>
+    private sealed record InFlight(ReadBatch Batch, Task<DecidedBatch> Decided, Task<DecidedBatch> Published);
 }

@@ -24,10 +24,12 @@ internal sealed class DecisionPublisher(IProducer<byte[]?, byte[]?> producer, Ka
     };
 
     /// <param name="processing">The span the decisions were made in, when it belongs to the request's own trace (a lone message).</param>
-    public async Task PublishAsync(IReadOnlyList<ReadMessage> readable, IReadOnlyList<IssuanceDecision?> decisions, Activity? processing)
+    public async Task PublishAsync(IReadOnlyList<ReadMessage> readable, IReadOnlyList<IssuanceDecision?> decisions, ActivityContext processing)
     {
-        var deliveries = new List<Task<DeliveryResult<byte[]?, byte[]?>>>(readable.Count);
-        List<(Activity Span, int Delivery)>? spans = null;
+        // One count for the batch's acknowledgements, kept by librdkafka's delivery thread, rather than a task per message:
+        // each of those would complete on the thread pool, a thousand wake-ups a batch.
+        var acknowledgements = new Acknowledgements();
+        List<(Activity Span, DeliveryReport<byte[]?, byte[]?>[] Report)>? spans = null;
         var started = time.GetTimestamp();
         for (var i = 0; i < readable.Count; i++)
         {
@@ -39,45 +41,114 @@ internal sealed class DecisionPublisher(IProducer<byte[]?, byte[]?> producer, Ka
             var (message, request, published) = readable[i];
             var key = CouponTopics.KeyFor(request.PolicyId);
             var headers = new Headers();
-            var parent = readable.Count == 1 && processing is { Recorded: true } ? processing.Context : published;
+            var parent = readable.Count == 1 && processing.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? processing : published;
+            var onDelivered = acknowledgements.OnDelivered;
             if (parent.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) && KafkaTracing.StartPublish(CouponTopics.Decisions, key, parent) is { } span)
             {
                 span.SetTag("coupon.request_id", request.RequestId).SetTag("coupon.outcome", decision.Outcome.ToString());
                 KafkaTracing.InjectContext(span, headers);
-                (spans ??= []).Add((span, deliveries.Count));
+                var report = new DeliveryReport<byte[]?, byte[]?>[1];
+                (spans ??= []).Add((span, report));
+                onDelivered = delivered =>
+                {
+                    report[0] = delivered;
+                    acknowledgements.OnDelivered(delivered);
+                };
             }
             else
             {
                 KafkaTracing.CopyContext(message.Message.Headers, headers);
             }
 
-            deliveries.Add(producer.ProduceAsync(CouponTopics.Decisions, Message(key, request, decision, headers), CancellationToken.None));
+            acknowledgements.Expect();
+            producer.Produce(CouponTopics.Decisions, Message(key, request, decision, headers), onDelivered);
         }
 
         try
         {
-            await Task.WhenAll(deliveries);
-            metrics.RecordPublished(CouponTopics.Decisions, time.GetElapsedTime(started), count: deliveries.Count);
+            await acknowledgements.AllAsync();
+            metrics.RecordPublished(CouponTopics.Decisions, time.GetElapsedTime(started), count: acknowledgements.Count);
         }
         catch (ProduceException<byte[]?, byte[]?> e)
         {
-            metrics.RecordPublished(CouponTopics.Decisions, time.GetElapsedTime(started), e.Error, deliveries.Count);
+            metrics.RecordPublished(CouponTopics.Decisions, time.GetElapsedTime(started), e.Error, acknowledgements.Count);
             throw;
         }
         finally
         {
-            foreach (var (span, delivery) in spans ?? [])
+            foreach (var (span, report) in spans ?? [])
             {
-                if (deliveries[delivery].IsCompletedSuccessfully)
+                if (report[0] is { } delivered)
                 {
-                    KafkaTracing.SetPublished(span, deliveries[delivery].Result.TopicPartitionOffset);
-                }
-                else if (deliveries[delivery].Exception?.InnerException is ProduceException<byte[]?, byte[]?> failed)
-                {
-                    KafkaTracing.SetFailed(span, failed.Error);
+                    if (delivered.Error.IsError)
+                    {
+                        KafkaTracing.SetFailed(span, delivered.Error);
+                    }
+                    else
+                    {
+                        KafkaTracing.SetPublished(span, delivered.TopicPartitionOffset);
+                    }
                 }
 
                 span.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The broker's acknowledgements of one batch's messages, counted as librdkafka reports them: complete once every
+    /// message is acknowledged, failed with the first refusal.
+    /// </summary>
+    private sealed class Acknowledgements
+    {
+        private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private ProduceException<byte[]?, byte[]?>? _refused;
+        private int _pending = 1; // the batch's own, given up by AllAsync once every message is produced
+
+        public Acknowledgements() => OnDelivered = Delivered;
+
+        /// <summary>The delivery handler of a message (it runs on librdkafka's delivery thread).</summary>
+        public Action<DeliveryReport<byte[]?, byte[]?>> OnDelivered { get; }
+
+        /// <summary>The messages produced.</summary>
+        public int Count { get; private set; }
+
+        public void Expect()
+        {
+            Count++;
+            Interlocked.Increment(ref _pending);
+        }
+
+        public Task AllAsync()
+        {
+            Settle();
+            return _all.Task;
+        }
+
+        private void Delivered(DeliveryReport<byte[]?, byte[]?> report)
+        {
+            if (report.Error.IsError)
+            {
+                Interlocked.CompareExchange(ref _refused, new ProduceException<byte[]?, byte[]?>(report.Error, report), null);
+            }
+
+            Settle();
+        }
+
+        private void Settle()
+        {
+            if (Interlocked.Decrement(ref _pending) > 0)
+            {
+                return;
+            }
+
+            if (_refused is { } refused)
+            {
+                _all.SetException(refused);
+            }
+            else
+            {
+                _all.SetResult();
             }
         }
     }
