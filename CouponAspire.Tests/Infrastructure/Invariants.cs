@@ -99,7 +99,9 @@ public static class Invariants
         await Eventually.UntilAsync(
             () =>
             {
-                decisions = TopicLogs.ReadDecisions(kafkaBootstrapServers).Messages;
+                var read = TopicLogs.ReadDecisions(kafkaBootstrapServers);
+                MockClusterRetention.AssertWhole(CouponTopics.Decisions, read.Partitions.ToDictionary(p => p.Key, p => p.Value.LogStart));
+                decisions = read.Messages;
                 var published = decisions.Select(d => d.Decision.RequestId).ToHashSet();
                 return (missing = logged.Count(r => !published.Contains(r.RequestId))) == 0;
             },

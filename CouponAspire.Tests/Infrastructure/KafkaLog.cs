@@ -26,7 +26,9 @@ public static class KafkaLog
             .Select(p => new TopicPartition(topic, p.PartitionId)).ToList();
         metadata.Dispose();
 
-        var ends = partitions.ToDictionary(p => p, p => consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High.Value);
+        var watermarks = partitions.ToDictionary(p => p, p => consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)));
+        MockClusterRetention.AssertWhole(topic, watermarks.ToDictionary(w => w.Key.Partition.Value, w => w.Value.Low.Value));
+        var ends = watermarks.ToDictionary(w => w.Key, w => w.Value.High.Value);
         consumer.Assign(partitions.Where(p => ends[p] > 0).Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
         var remaining = ends.Values.Sum();
         var messages = new List<ConsumeResult<string, byte[]>>();
