@@ -81,9 +81,10 @@ public sealed class ConsumerFaultTests(PostgresFixture postgres)
         await using var system = await CouponSystem.StartAsync(postgres, partitions: 6, consumers: 2);
         long[] policies = [await system.CreatePolicyAsync(250), await system.CreatePolicyAsync(40), await system.CreatePolicyAsync(5000)];
         var progress = new SaleProgress();
-        // Every move of partitions has their new owner read again what was decided since the last commit, and publish it
-        // again: at a pace that keeps the drill's partitions within what the mock cluster keeps of each (5 MB) while the
-        // rounds take as long as a busy machine makes them.
+        // Every move of partitions has their new owner read again, and publish again, what was decided since the last
+        // commit the mock cluster took (it refuses commits while the group rejoins): at a pace that keeps the drill's
+        // partitions within what the mock cluster keeps of each (5 MB) while the rounds take as long as a busy machine
+        // makes them.
         var sale = FlashSale.RunAsync(system, policies, count: null, users: 3000, concurrency: 12, seed: 9, progress, perSecond: 200);
 
         // Each round: at a moment with accepted requests undecided, a member joins and gets partitions, the oldest
