@@ -56,7 +56,7 @@ internal sealed partial class CouponRequestConsumer(
 
     /// <summary>
     /// The loop runs on a thread of its own: polling blocks, and a blocked pool thread would slow everything else
-    /// in the process. The database work it waits for still runs asynchronously on the pool.
+    /// in the process. It starts each batch's database work itself; the answers are handled on the pool.
     /// </summary>
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -198,7 +198,9 @@ internal sealed partial class CouponRequestConsumer(
         {
             var batch = _next;
             _next = new ReadBatch();
-            var decided = Task.Run(() => processor.DecideAsync(batch, identity, cancellationToken), CancellationToken.None);
+            // Started on this thread rather than handed to the pool: the batch's statements are built and sent at once,
+            // where a hand-off waited 1–3 ms for a pool thread on a busy machine while PostgreSQL had nothing to do.
+            var decided = processor.DecideAsync(batch, identity, cancellationToken);
             _deciding = new InFlight(batch, decided, PublishAfterAsync(decided, _publishing?.Published));
         }
         else if (_publishing is { } last)
