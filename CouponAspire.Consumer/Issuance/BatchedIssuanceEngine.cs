@@ -4,9 +4,9 @@ using Npgsql;
 namespace CouponAspire.Consumer.Issuance;
 
 /// <summary>
-/// Decides a whole batch in one transaction with a constant number of round trips: lock the batch's policies and
-/// read what is already recorded (one round trip), plan every decision in memory in offset order
-/// (<see cref="BatchPlanner"/>), write coupons, counts and outcomes in one statement (one round trip), commit.
+/// Decides a whole batch in one transaction of two round trips: lock the batch's policies and read what is already
+/// recorded (one), plan every decision in memory in offset order (<see cref="BatchPlanner"/>), then write coupons,
+/// counts and outcomes in one statement and commit, sent together (the other).
 /// </summary>
 internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimeProvider timeProvider) : IIssuanceEngine
 {
@@ -35,25 +35,29 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var decisions = await DecideInAsync(connection, batch, write, cancellationToken);
-        if (write)
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
-        else
+        var (decisions, committed) = await DecideInAsync(connection, batch, write, cancellationToken);
+        if (!write)
         {
             await transaction.RollbackAsync(cancellationToken);
+        }
+        else if (!committed)
+        {
+            await transaction.CommitAsync(cancellationToken);
         }
 
         return decisions;
     }
 
-    private async Task<IssuanceDecision[]> DecideInAsync(NpgsqlConnection connection, IReadOnlyList<IssuanceRequest> batch, bool write, CancellationToken cancellationToken)
+    /// <summary>Decides the batch; <c>Committed</c>: whether its write committed the transaction (not when there was nothing new to write).</summary>
+    private async Task<(IssuanceDecision[] Decisions, bool Committed)> DecideInAsync(
+        NpgsqlConnection connection, IReadOnlyList<IssuanceRequest> batch, bool write, CancellationToken cancellationToken)
     {
         var state = await ReadStateAsync(connection, batch, cancellationToken);
         var plan = BatchPlanner.Plan(batch, state);
         var decidedAt = EventTime.Truncate(timeProvider.GetUtcNow());
-        var couponIds = write ? await RecordAsync(connection, plan, decidedAt, cancellationToken) : await WriteAsync(connection, [], decidedAt, cancellationToken);
+        var fresh = write ? plan.Where(d => !d.Replayed).ToArray() : [];
+        var committed = fresh.Length > 0;
+        var couponIds = write && !committed ? [] : await WriteAsync(connection, fresh, decidedAt, commit: committed, cancellationToken);
 
         var decisions = new IssuanceDecision[plan.Count];
         for (var i = 0; i < plan.Count; i++)
@@ -63,7 +67,7 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
             decisions[i] = new IssuanceDecision(request.RequestId, outcome, couponId, replayed, storedDecidedAt ?? decidedAt, remaining);
         }
 
-        return decisions;
+        return (decisions, committed);
     }
 
     private static async Task<BatchState> ReadStateAsync(NpgsqlConnection connection, IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken)
@@ -122,22 +126,19 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
         return new BatchState(policies, stored, held);
     }
 
-    private static async Task<Dictionary<string, long>> RecordAsync(
-        NpgsqlConnection connection, IReadOnlyList<PlannedDecision> plan, DateTimeOffset decidedAt, CancellationToken cancellationToken)
-    {
-        var fresh = plan.Where(d => !d.Replayed).ToArray();
-        return fresh.Length == 0 ? [] : await WriteAsync(connection, fresh, decidedAt, cancellationToken);
-    }
-
-    /// <summary>Writes the coupons, counts and outcomes of <paramref name="fresh"/> (none at all when it is empty) in one statement.</summary>
+    /// <summary>
+    /// Writes the coupons, counts and outcomes of <paramref name="fresh"/> (none at all when it is empty) in one statement,
+    /// and with <paramref name="commit"/> commits the transaction in the same round trip: the coupon ids are returned once
+    /// the commit has succeeded. Should the statement fail, the commit is not run and the transaction is rolled back.
+    /// </summary>
     private static async Task<Dictionary<string, long>> WriteAsync(
-        NpgsqlConnection connection, PlannedDecision[] fresh, DateTimeOffset decidedAt, CancellationToken cancellationToken)
+        NpgsqlConnection connection, PlannedDecision[] fresh, DateTimeOffset decidedAt, bool commit, CancellationToken cancellationToken)
     {
         var couponIds = new Dictionary<string, long>();
         var winners = fresh.Where(d => d.Outcome == IssuanceOutcome.Issued).Select(d => d.Request).ToArray();
         var issuedPerPolicy = winners.GroupBy(w => w.PolicyId).Select(g => (PolicyId: g.Key, Issued: g.Count())).ToArray();
 
-        await using var command = new NpgsqlCommand(IssuanceSql.RecordBatch, connection)
+        var record = new NpgsqlBatchCommand(IssuanceSql.RecordBatch)
             .With(winners.Select(w => w.PolicyId).ToArray())
             .With(winners.Select(w => w.UserId).ToArray())
             .With(winners.Select(w => w.RequestId).ToArray())
@@ -153,10 +154,21 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
             .With(fresh.Select(d => d.Request.Offset).ToArray())
             .With(fresh.Select(d => d.Request.RequestedAt).ToArray())
             .With(fresh.Select(d => d.RemainingQuantity).ToArray());
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection) { BatchCommands = { record } };
+        if (commit)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        }
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             couponIds.Add(reader.GetString(0), reader.GetInt64(1));
+        }
+
+        // The commit's outcome: a failure to commit is thrown here.
+        while (await reader.NextResultAsync(cancellationToken))
+        {
         }
 
         return couponIds;

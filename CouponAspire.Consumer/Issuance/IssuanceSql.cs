@@ -5,7 +5,7 @@ namespace CouponAspire.Consumer.Issuance;
 /// <summary>Every statement the issuance engines run, in one place. Parameters are positional.</summary>
 internal static class IssuanceSql
 {
-    // ---- Batched: three round trips per batch (read, write, commit) whatever its size. ----
+    // ---- Batched: two round trips per batch (read; write and commit) whatever its size. ----
 
     /// <summary>Locks the batch's policies in id order, so that concurrent engines queue instead of deadlocking.</summary>
     public const string LockPolicies = $"""
