@@ -36,7 +36,7 @@ internal static class EngineBenchmark
         new(strategy.ToString(), stream, async (stream, cancellationToken) =>
         {
             await using var database = await HotPolicyDatabase.CreateAsync(serverConnection, $"bench_{strategy.ToString().ToLowerInvariant()}", stream, cancellationToken);
-            var engine = IssuanceEngineRegistration.Create(strategy, database.DataSource, TimeProvider.System);
+            await using var engine = IssuanceEngineRegistration.Create(strategy, database.DataSource, TimeProvider.System);
             var firstSecond = new FirstSecond();
             foreach (var batch in stream.WarmUp.Requests.Chunk(batchSize))
             {

@@ -19,7 +19,10 @@ public static class KafkaTracing
 
     public static readonly ActivitySource Source = new(Name);
 
-    private static readonly TextMapPropagator Propagator = Propagators.DefaultTextMapPropagator;
+    // W3C trace context and baggage, written and read alike in every process. Not Propagators.DefaultTextMapPropagator:
+    // that is a no-op until OpenTelemetry's SDK starts, so a process without it (a tool, a benchmark's publisher) wrote
+    // no context, and its every message started a trace of its own in the consumer.
+    private static readonly TextMapPropagator Propagator = new CompositeTextMapPropagator([new TraceContextPropagator(), new BaggagePropagator()]);
 
     private const string TraceParentHeader = "traceparent";
     private const string TraceStateHeader = "tracestate";

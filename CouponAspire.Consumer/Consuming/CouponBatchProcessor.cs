@@ -183,7 +183,7 @@ internal sealed partial class CouponBatchProcessor(
             if (readable.Count > 1)
             {
                 using var span = KafkaTracing.StartProcess(message, published, consumer.Group, consumer.ClientId, started, batchContext);
-                if (span is not null)
+                if (span is { IsAllDataRequested: true })
                 {
                     TagDecision(span, request, decision);
                     span.SetEndTime(decidedAt.UtcDateTime);
@@ -213,13 +213,21 @@ internal sealed partial class CouponBatchProcessor(
         }
     }
 
-    private static void TagDecision(Activity? span, IssuanceRequest request, IssuanceDecision decision) =>
-        span?.SetTag("coupon.request_id", request.RequestId)
+    /// <summary>A recorded span's attributes of the decision (a span kept only to carry its trace context gets none).</summary>
+    private static void TagDecision(Activity? span, IssuanceRequest request, IssuanceDecision decision)
+    {
+        if (span is not { IsAllDataRequested: true })
+        {
+            return;
+        }
+
+        span.SetTag("coupon.request_id", request.RequestId)
             .SetTag("coupon.policy_id", request.PolicyId)
             .SetTag("coupon.user_id", request.UserId)
             .SetTag("coupon.outcome", decision.Outcome.ToString())
             .SetTag("coupon.coupon_id", decision.CouponId)
             .SetTag("coupon.replayed", decision.Replayed);
+    }
 
     [LoggerMessage(LogLevel.Debug, "Request {RequestId} of user {UserId} for policy {PolicyId} at partition {Partition} offset {Offset}: {Outcome} (replayed: {Replayed})")]
     private partial void LogDecision(string requestId, long userId, long policyId, int partition, long offset, IssuanceOutcome outcome, bool replayed);
@@ -241,11 +249,12 @@ internal readonly record struct ReadMessage(ConsumeResult<byte[]?, byte[]?> Mess
 /// The messages polled for one transaction, in the order they were polled, each decoded as it is added: those that read
 /// and those that never will (with why).
 /// </summary>
-internal sealed class ReadBatch
+/// <param name="capacity">The batch's expected size, allocated at once rather than grown.</param>
+internal sealed class ReadBatch(int capacity = 0)
 {
-    public List<ConsumeResult<byte[]?, byte[]?>> Messages { get; } = [];
+    public List<ConsumeResult<byte[]?, byte[]?>> Messages { get; } = new(capacity);
 
-    public List<ReadMessage> Readable { get; } = [];
+    public List<ReadMessage> Readable { get; } = new(capacity);
 
     public List<(ConsumeResult<byte[]?, byte[]?> Message, string Error)> Malformed { get; } = [];
 

@@ -197,7 +197,7 @@ internal sealed partial class CouponRequestConsumer(
         if (_next.Count > 0)
         {
             var batch = _next;
-            _next = new ReadBatch();
+            _next = new ReadBatch(capacity: batch.Count); // the next is likely of the same size
             // Started on this thread rather than handed to the pool: the batch's statements are built and sent at once,
             // where a hand-off waited 1–3 ms for a pool thread on a busy machine while PostgreSQL had nothing to do.
             var decided = processor.DecideAsync(batch, identity, cancellationToken);

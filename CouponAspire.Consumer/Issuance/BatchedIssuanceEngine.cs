@@ -8,8 +8,13 @@ namespace CouponAspire.Consumer.Issuance;
 /// recorded (one), plan every decision in memory in offset order (<see cref="BatchPlanner"/>), then write coupons,
 /// counts and outcomes in one statement and commit, sent together (the other).
 /// </summary>
-internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimeProvider timeProvider) : IIssuanceEngine
+internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimeProvider timeProvider) : IIssuanceEngine, IDisposable
 {
+    // The connection of the last batch, kept for the next rather than returned to the pool: the pool hands out its idle
+    // connections oldest first, so once a second one existed (a health check's) a consumer's batches alternated between
+    // two PostgreSQL server processes, each colder, and the same statements ran slower than on one.
+    private NpgsqlConnection? _kept;
+
     public IssuanceStrategy Strategy => IssuanceStrategy.Batched;
 
     public async Task<IReadOnlyList<IssuanceDecision>> DecideAsync(IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken)
@@ -33,20 +38,45 @@ internal sealed class BatchedIssuanceEngine(NpgsqlDataSource dataSource, TimePro
 
     private async Task<IReadOnlyList<IssuanceDecision>> DecideOnceAsync(IReadOnlyList<IssuanceRequest> batch, bool write, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var (decisions, committed) = await DecideInAsync(connection, batch, write, cancellationToken);
-        if (!write)
+        var connection = Interlocked.Exchange(ref _kept, null) ?? await dataSource.OpenConnectionAsync(cancellationToken);
+        IssuanceDecision[] decisions;
+        try
         {
-            await transaction.RollbackAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            (decisions, var committed) = await DecideInAsync(connection, batch, write, cancellationToken);
+            if (!write)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+            }
+            else if (!committed)
+            {
+                await transaction.CommitAsync(cancellationToken);
+            }
         }
-        else if (!committed)
+        catch
         {
-            await transaction.CommitAsync(cancellationToken);
+            await connection.DisposeAsync(); // back to the pool, which discards it if it broke
+            throw;
+        }
+
+        // Kept unless a batch deciding meanwhile (another consume loop's) kept its own first.
+        if (Interlocked.CompareExchange(ref _kept, connection, null) is not null)
+        {
+            await connection.DisposeAsync();
         }
 
         return decisions;
     }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _kept, null) is { } kept)
+        {
+            await kept.DisposeAsync();
+        }
+    }
+
+    public void Dispose() => Interlocked.Exchange(ref _kept, null)?.Dispose();
 
     /// <summary>Decides the batch; <c>Committed</c>: whether its write committed the transaction (not when there was nothing new to write).</summary>
     private async Task<(IssuanceDecision[] Decisions, bool Committed)> DecideInAsync(

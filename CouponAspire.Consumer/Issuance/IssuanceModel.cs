@@ -29,7 +29,7 @@ public sealed record IssuanceRequest(
 public sealed record IssuanceDecision(string RequestId, IssuanceOutcome Outcome, long? CouponId, bool Replayed, DateTimeOffset DecidedAt, int? RemainingQuantity);
 
 /// <summary>Records exactly one outcome per request, in one transaction per call.</summary>
-public interface IIssuanceEngine
+public interface IIssuanceEngine : IAsyncDisposable
 {
     IssuanceStrategy Strategy { get; }
 

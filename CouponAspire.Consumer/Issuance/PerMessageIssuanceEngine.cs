@@ -13,6 +13,9 @@ internal sealed class PerMessageIssuanceEngine(NpgsqlDataSource dataSource, Time
 {
     public IssuanceStrategy Strategy => IssuanceStrategy.PerMessage;
 
+    /// <summary>Nothing to release: each request's connection goes back to the pool as soon as it is decided.</summary>
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
     public async Task<IReadOnlyList<IssuanceDecision>> DecideAsync(IReadOnlyList<IssuanceRequest> batch, CancellationToken cancellationToken)
     {
         var decisions = new IssuanceDecision[batch.Count];

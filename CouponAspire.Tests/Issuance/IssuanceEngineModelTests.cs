@@ -29,7 +29,7 @@ public sealed class IssuanceEngineModelTests(PostgresFixture postgres)
         var scenario = RandomScenario.FromSeed(seed);
         await using var database = await postgres.CreateDatabaseAsync();
         await scenario.CreatePoliciesAsync(database);
-        var engine = IssuanceEngineRegistration.Create(strategy, database.DataSource, TimeProvider.System);
+        await using var engine = IssuanceEngineRegistration.Create(strategy, database.DataSource, TimeProvider.System);
         var model = new FcfsModel(scenario.Policies);
 
         var position = 0;
