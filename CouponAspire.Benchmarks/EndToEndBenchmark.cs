@@ -78,6 +78,7 @@ internal static class EndToEndBenchmark
         await PublishAheadAsync(producer, database.DataSource, warmUp.Requests, cancellationToken);
         await WaitForLastOutcomeAsync(database.DataSource, warmUp.Policy, warmUp.Requests, TimeSpan.FromMinutes(10), cancellationToken);
         await CheckAllDecidedAsync(database.DataSource, warmUp.Policy, warmUp.Requests, cancellationToken);
+        await Task.Delay(HotPolicyStream.Settle, cancellationToken);
 
         var clock = Stopwatch.StartNew();
         await PublishAheadAsync(producer, database.DataSource, stream.Requests, cancellationToken);

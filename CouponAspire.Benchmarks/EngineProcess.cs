@@ -48,6 +48,7 @@ internal static class EngineProcess
             firstSecond.Add(batch.Length);
         }
 
+        await Task.Delay(HotPolicyStream.Settle, cancellationToken);
         var clock = Stopwatch.StartNew();
         foreach (var batch in stream.Requests.Chunk(batchSize))
         {
