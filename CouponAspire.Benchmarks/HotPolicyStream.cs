@@ -41,14 +41,14 @@ internal sealed class HotPolicyStream
     /// compiled its hot code again, optimised, and filled its pools before the stream that is measured starts. After
     /// three tenths, the consumer's background compiler was still busy in the stream's first two seconds (<c>perf</c>).
     /// </summary>
+    public HotPolicyStream WarmUp => _warmUp ??= Create(Math.Max(1, Requests.Count * 6 / 10), ~Seed, WarmUpPolicyId);
+
     /// <summary>
     /// How long a process rests between the warm-up and the stream: its background compiler finishes what the warm-up made
     /// hot. Without it the consumer's was still busy (a third of a core, <c>/proc</c> per thread) for four seconds into
     /// the measured stream.
     /// </summary>
     public static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
-
-    public HotPolicyStream WarmUp => _warmUp ??= Create(Math.Max(1, Requests.Count * 6 / 10), ~Seed, WarmUpPolicyId);
 
     public static HotPolicyStream Create(int count, int seed, long policyId = PolicyId)
     {
