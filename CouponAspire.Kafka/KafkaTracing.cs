@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -23,6 +24,8 @@ public static class KafkaTracing
     // that is a no-op until OpenTelemetry's SDK starts, so a process without it (a tool, a benchmark's publisher) wrote
     // no context, and its every message started a trace of its own in the consumer.
     private static readonly TextMapPropagator Propagator = new CompositeTextMapPropagator([new TraceContextPropagator(), new BaggagePropagator()]);
+
+    private static readonly SearchValues<byte> LowercaseHex = SearchValues.Create("0123456789abcdef"u8);
 
     private const string TraceParentHeader = "traceparent";
     private const string TraceStateHeader = "tracestate";
@@ -86,20 +89,61 @@ public static class KafkaTracing
             return default;
         }
 
-        // A W3C trace context, as the API writes it, is read directly: this runs for every message consumed.
-        if (headers.TryGetLastBytes(TraceParentHeader, out var traceParent)
-            && ActivityContext.TryParse(
-                Encoding.UTF8.GetString(traceParent),
-                headers.TryGetLastBytes(TraceStateHeader, out var traceState) ? Encoding.UTF8.GetString(traceState) : null,
-                isRemote: true,
-                out var context))
+        // A W3C trace context is read directly: this runs for every message consumed. As the services write it (version
+        // 00, no trace state) it is read from its bytes; read through strings, that was two of them a message.
+        if (headers.TryGetLastBytes(TraceParentHeader, out var traceParent))
         {
-            return context;
+            var hasTraceState = headers.TryGetLastBytes(TraceStateHeader, out var traceState);
+            if (!hasTraceState && TryParseTraceParent(traceParent, out var context))
+            {
+                return context;
+            }
+
+            if (ActivityContext.TryParse(
+                    Encoding.UTF8.GetString(traceParent),
+                    hasTraceState ? Encoding.UTF8.GetString(traceState) : null,
+                    isRemote: true,
+                    out context))
+            {
+                return context;
+            }
         }
 
         return Propagator.Extract(default, headers, static (h, name) =>
             h.TryGetLastBytes(name, out var value) ? [Encoding.UTF8.GetString(value)] : []).ActivityContext;
     }
+
+    /// <summary>
+    /// Reads a <c>traceparent</c> of version 00, <c>00-{trace id}-{parent id}-{flags}</c> in lowercase hex with neither id
+    /// all zeros (W3C Trace Context), as a remote context; false for anything else.
+    /// </summary>
+    public static bool TryParseTraceParent(ReadOnlySpan<byte> value, out ActivityContext context)
+    {
+        context = default;
+        if (value.Length != 55 || !value.StartsWith("00-"u8) || value[35] != (byte)'-' || value[52] != (byte)'-')
+        {
+            return false;
+        }
+
+        var traceId = value.Slice(3, 32);
+        var spanId = value.Slice(36, 16);
+        var flags = value.Slice(53, 2);
+        if (traceId.ContainsAnyExcept(LowercaseHex) || spanId.ContainsAnyExcept(LowercaseHex) || flags.ContainsAnyExcept(LowercaseHex)
+            || !traceId.ContainsAnyExcept((byte)'0') || !spanId.ContainsAnyExcept((byte)'0'))
+        {
+            return false;
+        }
+
+        var sampled = (HexValue(flags[1]) & 1) == 1; // the last bit of the flags; the others are not defined yet
+        context = new ActivityContext(
+            ActivityTraceId.CreateFromUtf8String(traceId),
+            ActivitySpanId.CreateFromUtf8String(spanId),
+            sampled ? ActivityTraceFlags.Recorded : ActivityTraceFlags.None,
+            isRemote: true);
+        return true;
+    }
+
+    private static int HexValue(byte digit) => digit <= (byte)'9' ? digit - '0' : digit - 'a' + 10;
 
     public static void SetPublished(Activity? activity, TopicPartitionOffset position)
     {
