@@ -7,8 +7,8 @@ namespace CouponAspire.LoadGenerator;
 /// <summary>
 /// The flash sale itself: <c>concurrency</c> workers — the crowd's users — started one after another over the ramp, each
 /// taking the next request of the plan, sending it with its user's own token, once, and when it is accepted learning its
-/// outcome the way a client does (<see cref="ResultReader"/>) before taking the next — until the plan is sent or the
-/// time is up.
+/// outcome the way a client does (<see cref="ResultReader"/>: from the answer itself when the request waited for it)
+/// before taking the next — until the plan is sent or the time is up.
 /// </summary>
 internal sealed class IssueRequestSender(
     HttpClient http, SalePlan plan, Uri[] requestUris, UserTokens tokens, ResultReader results, TimeSpan decisionTimeout, LiveCounters counters)
@@ -86,6 +86,8 @@ internal sealed class IssueRequestSender(
         request.Headers.TryAddWithoutValidation("Authorization", tokens.AuthorizationOf(user));
 
         var started = Stopwatch.GetTimestamp();
+        var deadline = started + (long)(decisionTimeout.TotalSeconds * Stopwatch.Frequency);
+        results.PreferWaitOn(request, deadline);
         try
         {
             using (var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken))
@@ -93,19 +95,13 @@ internal sealed class IssueRequestSender(
                 var body = await ReadBodyAsync(response, buffer, cancellationToken);
                 _recording.Status[index] = (short)response.StatusCode;
                 _recording.LatencyTicks[index] = Stopwatch.GetTimestamp() - started;
-                Record(index, policy, response.StatusCode, body.Span);
+                Record(index, policy, response.StatusCode, body.Span, started);
             }
 
-            if (_recording.IsAccepted(index))
+            if (_recording.IsAccepted(index) && _recording.Results[index] is null
+                && await results.ReadAsync(_recording.RequestIds[index]!, tokens.AuthorizationOf(user), deadline, cancellationToken) is { Decided: true } result)
             {
-                var deadline = started + (long)(decisionTimeout.TotalSeconds * Stopwatch.Frequency);
-                if (await results.ReadAsync(_recording.RequestIds[index]!, tokens.AuthorizationOf(user), deadline, cancellationToken) is { Decided: true } result)
-                {
-                    _recording.Results[index] = result;
-                    _recording.ClickToResultTicks[index] = Stopwatch.GetTimestamp() - started;
-                    _recording.ResultAt[index] = DateTimeOffset.UtcNow;
-                    counters.Decided();
-                }
+                Learnt(index, result, started);
             }
         }
         catch (HttpRequestException e)
@@ -122,12 +118,29 @@ internal sealed class IssueRequestSender(
         }
     }
 
-    private void Record(int index, int policy, HttpStatusCode status, ReadOnlySpan<byte> body)
+    private void Learnt(int index, RequestStatusView result, long started)
+    {
+        _recording.Results[index] = result;
+        _recording.ClickToResultTicks[index] = Stopwatch.GetTimestamp() - started;
+        _recording.ResultAt[index] = DateTimeOffset.UtcNow;
+        counters.Decided();
+    }
+
+    private void Record(int index, int policy, HttpStatusCode status, ReadOnlySpan<byte> body, long started)
     {
         try
         {
             switch (status)
             {
+                // Accepted and decided while the client waited: the body is the request's final state.
+                case HttpStatusCode.Created when JsonSerializer.Deserialize(body, ApiJson.Default.RequestStatusView) is { Decided: true, RequestId.Length: > 0 } decided:
+                    _recording.RequestIds[index] = decided.RequestId;
+                    counters.Accepted();
+                    Learnt(index, decided, started);
+                    return;
+                case HttpStatusCode.Created:
+                    Unreadable(index);
+                    return;
                 case HttpStatusCode.Accepted when IssueAnswer.Read(body).RequestId is { Length: > 0 } requestId:
                     _recording.RequestIds[index] = requestId;
                     counters.Accepted();

@@ -26,7 +26,7 @@ internal static class ReportOutput
             "Generator CPU",
             $"{report.GeneratorCpuSeconds:0.00} s ({report.GeneratorCpuSeconds / Math.Max(report.SendSeconds, 1e-9) / Environment.ProcessorCount:P0} of {Environment.ProcessorCount} cores, {report.GeneratorCpuSeconds * 1e6 / Math.Max(report.Sent, 1):N0} µs a request)");
         figures.AddRow("POST latency", Latency(report.IssueLatencyMs));
-        figures.AddRow("  of the 202s", Latency(report.AcceptedLatencyMs));
+        figures.AddRow("  of the accepted", Latency(report.AcceptedLatencyMs));
         figures.AddRow($"Click -> result ({sale.Result})", Latency(report.ClickToResultMs));
         figures.AddRow("Accepted -> decided", Latency(report.AcceptedToDecidedMs));
         figures.AddRow("Decided -> client knew", Latency(report.DecidedToResultMs));

@@ -9,8 +9,14 @@ namespace CouponAspire.LoadGenerator;
 /// <summary>How a client learns what became of its request once it was accepted.</summary>
 internal enum ResultMode
 {
-    /// <summary><c>GET /api/coupon-requests/{id}</c> with <c>Prefer: wait=N</c>: answered the moment it is decided.</summary>
+    /// <summary>
+    /// The request itself with <c>Prefer: wait=N</c>: one call, answered with the outcome (201) the moment it is decided;
+    /// one still pending when the wait ends (202) is then waited for as <see cref="Get"/> does.
+    /// </summary>
     Wait,
+
+    /// <summary>The 202 at once, then <c>GET /api/coupon-requests/{id}</c> with <c>Prefer: wait=N</c>: two calls a click.</summary>
+    Get,
 
     /// <summary><c>GET /api/coupon-requests/{id}/events</c>: a stream that ends with the decision.</summary>
     Events,
@@ -44,7 +50,7 @@ internal sealed class ResultReader(HttpClient http, Uri api, ResultMode mode)
                 var status = mode switch
                 {
                     ResultMode.Events => await StreamAsync(new Uri(uri + "/events"), authorization, deadline, cancellationToken),
-                    ResultMode.Wait => await GetAsync(uri, authorization, WaitSeconds(deadline), cancellationToken),
+                    ResultMode.Wait or ResultMode.Get => await GetAsync(uri, authorization, WaitSeconds(deadline), cancellationToken),
                     _ => await GetAsync(uri, authorization, null, cancellationToken),
                 };
                 if (status is { Decided: true } or null)
@@ -64,6 +70,15 @@ internal sealed class ResultReader(HttpClient http, Uri api, ResultMode mode)
         }
 
         return null;
+    }
+
+    /// <summary>Asks the issue request itself to wait for the outcome, when that is how this client learns it.</summary>
+    public void PreferWaitOn(HttpRequestMessage issueRequest, long deadline)
+    {
+        if (mode == ResultMode.Wait)
+        {
+            issueRequest.Headers.TryAddWithoutValidation("Prefer", $"wait={WaitSeconds(deadline)}");
+        }
     }
 
     private static int WaitSeconds(long deadline) =>

@@ -40,5 +40,6 @@ internal sealed class SaleRecording(int requests, int policies)
     /// <summary>CPU this process used while sending: tells whether the generator, not the API, set the pace.</summary>
     public TimeSpan ProcessorTime { get; set; }
 
-    public bool IsAccepted(int index) => Status[index] == (short)HttpStatusCode.Accepted && RequestIds[index] is not null;
+    /// <summary>Answered 202, or 201 with its outcome when the client waited on the request itself.</summary>
+    public bool IsAccepted(int index) => Status[index] is (short)HttpStatusCode.Accepted or (short)HttpStatusCode.Created && RequestIds[index] is not null;
 }

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The dashboard's flash sale (the load generator's Start: 25 s at full speed, 12 policies of 1,500 coupons, 256 virtual
 # users), through `dotnet run --project CouponAspire.AppHost`, started afresh for each result mode: every user clicks
-# and then learns the result as RESULTS says (wait: Prefer: wait; events: server-sent events; poll: a GET every 250 ms).
+# and learns the result as RESULTS says (wait: the request itself with Prefer: wait; get: the 202, then a GET with
+# Prefer: wait; events: server-sent events; poll: a GET every 250 ms).
 # Prints for each: click→result and accepted→decided p50/p99, PostgreSQL transactions per accepted request (all
 # services together, pg_stat_database before and after), and the requests accepted after their policy's last coupon.
 #
-#   benchmarks/sale.sh                           # wait, then poll
+#   benchmarks/sale.sh                           # wait, get, then poll
 #   RESULTS="wait events poll" CONCURRENCY=64 benchmarks/sale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RESULTS=${RESULTS:-wait poll}
+RESULTS=${RESULTS:-wait get poll}
 CONCURRENCY=${CONCURRENCY:-256}
 
 command -v psql >/dev/null || { echo "psql is needed: apt-get install postgresql-client" >&2; exit 2; }

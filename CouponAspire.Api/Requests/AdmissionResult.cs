@@ -8,8 +8,8 @@ public abstract record AdmissionResult
     {
     }
 
-    /// <summary>Durably in Kafka, to be decided: the client reads <see cref="RequestId"/> for the outcome.</summary>
-    public sealed record Accepted(string RequestId) : AdmissionResult;
+    /// <summary>Durably in Kafka, to be decided: the client reads <see cref="Request"/>'s id for the outcome.</summary>
+    public sealed record Accepted(SignedRequest Request) : AdmissionResult;
 
     /// <summary>Refused by the cheap checks, with nothing published: the policy does not exist, is not open, or is sold out.</summary>
     public sealed record Refused(IssuanceOutcome Reason, DateTimeOffset RequestedAt) : AdmissionResult;

@@ -37,7 +37,7 @@ internal sealed partial class CouponRequestAdmission(
         }
 
         metrics.Accepted();
-        return new AdmissionResult.Accepted(request.RequestId);
+        return new AdmissionResult.Accepted(new SignedRequest(request.RequestId, policyId, userId, requestedAt));
     }
 
     /// <summary>The cheap checks, answered from the gate's memory: a refusal here publishes nothing.</summary>

@@ -19,7 +19,10 @@ public static class CouponRequestsApi
             .WithMetadata(new PerUserRateLimitAttribute())
             .WithName("RequestCoupon")
             .WithSummary("Ask for a coupon. 202 means the request is durably in Kafka, not that a coupon was issued: read the Location.")
-            .WithDescription("The user is the token's subject. userId in the body may be left out; an administrator may give any user's id.")
+            .WithDescription(
+                "The user is the token's subject. userId in the body may be left out; an administrator may give any user's id. " +
+                $"Prefer: wait=N (or ?wait=N), N from 0 to {WaitPreference.MaxSeconds}: once accepted, waits up to N seconds for the decision and answers " +
+                "201 with the request's final state (the GET's body) when it comes in time, else 202 as without it; with Preference-Applied.")
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -42,9 +45,23 @@ public static class CouponRequestsApi
         return requests;
     }
 
-    internal static async Task<Results<SizedAccepted<CouponRequestAccepted>, ValidationProblem, ProblemHttpResult>> RequestCouponAsync(
-        string policyId, IssueCouponRequest body, ClaimsPrincipal caller, CouponRequestAdmission admission, ApiMetrics metrics, CancellationToken cancellationToken)
+    internal static async Task<Results<SizedAccepted<CouponRequestAccepted>, SizedCreated<CouponRequestStatus>, ValidationProblem, ProblemHttpResult>> RequestCouponAsync(
+        string policyId,
+        IssueCouponRequest body,
+        string? wait,
+        HttpContext http,
+        ClaimsPrincipal caller,
+        CouponRequestAdmission admission,
+        RequestOutcomes outcomes,
+        ApiMetrics metrics,
+        CancellationToken cancellationToken)
     {
+        if (!WaitPreference.TryRead(http.Request, wait, out var waitSeconds, out var badWait))
+        {
+            metrics.Rejected("Invalid");
+            return badWait;
+        }
+
         if (!ApiValidation.TryParseId(policyId, out var id))
         {
             metrics.Rejected("Invalid");
@@ -67,7 +84,8 @@ public static class CouponRequestsApi
 
         return await admission.AdmitAsync(id, userId, cancellationToken) switch
         {
-            AdmissionResult.Accepted accepted => Accepted(accepted.RequestId, RequestStatuses.Pending),
+            AdmissionResult.Accepted { Request: var request } when waitSeconds is { } seconds => await DecidedOrAcceptedAsync(request, seconds, http, outcomes, cancellationToken),
+            AdmissionResult.Accepted accepted => Accepted(accepted.Request.RequestId, RequestStatuses.Pending),
             AdmissionResult.AlreadyDecided decided => Accepted(decided.RequestId, RequestStatuses.Of(decided.Outcome)),
             AdmissionResult.Refused { Reason: IssuanceOutcome.PolicyNotFound } => CouponPoliciesApi.PolicyNotFound(id),
             AdmissionResult.Refused { Reason: IssuanceOutcome.PolicyNotOpen } refused => Conflict(
@@ -86,6 +104,29 @@ public static class CouponRequestsApi
         };
     }
 
+    /// <summary>
+    /// An accepted request whose client waits: its final state (201) the moment it is decided, or 202 as without waiting
+    /// once <paramref name="seconds"/> have passed. Registered before it looks, as a GET's wait is.
+    /// </summary>
+    private static async Task<Results<SizedAccepted<CouponRequestAccepted>, SizedCreated<CouponRequestStatus>, ValidationProblem, ProblemHttpResult>> DecidedOrAcceptedAsync(
+        SignedRequest request, int seconds, HttpContext http, RequestOutcomes outcomes, CancellationToken cancellationToken)
+    {
+        var decision = await WaitForAsync(outcomes, request, seconds, http, cancellationToken);
+        return decision is null or { Outcome: IssuanceOutcome.Withdrawn }
+            ? Accepted(request.RequestId, RequestStatuses.Pending)
+            : new SizedCreated<CouponRequestStatus>(LocationOf(request.RequestId), CouponRequestStatus.Decided(decision));
+    }
+
+    /// <summary>The decision as soon as it is known, or null after <paramref name="seconds"/>; says the wait was applied.</summary>
+    private static async Task<KnownDecision?> WaitForAsync(RequestOutcomes outcomes, SignedRequest request, int seconds, HttpContext http, CancellationToken cancellationToken)
+    {
+        using var watch = outcomes.WatchFor(request);
+        var decision = await watch.ReadAsync(cancellationToken) ?? await watch.WaitAsync(TimeSpan.FromSeconds(seconds), cancellationToken);
+        http.Response.Headers["Preference-Applied"] = $"{WaitPreference.Name}={seconds}";
+        LinkToDecision(decision);
+        return decision;
+    }
+
     internal static async Task<Results<Ok<CouponRequestStatus>, ValidationProblem, ProblemHttpResult>> GetRequestAsync(
         string requestId, string? wait, HttpContext http, ClaimsPrincipal caller, RequestIds requestIds, RequestOutcomes outcomes, CancellationToken cancellationToken)
     {
@@ -100,18 +141,9 @@ public static class CouponRequestsApi
             return RequestNotFound();
         }
 
-        KnownDecision? decision;
-        if (waitSeconds is { } seconds)
-        {
-            using var watch = outcomes.WatchFor(request);
-            decision = await watch.ReadAsync(cancellationToken) ?? await watch.WaitAsync(TimeSpan.FromSeconds(seconds), cancellationToken);
-            http.Response.Headers["Preference-Applied"] = $"{WaitPreference.Name}={seconds}";
-            LinkToDecision(decision);
-        }
-        else
-        {
-            decision = await outcomes.ReadAsync(request, cancellationToken);
-        }
+        var decision = waitSeconds is { } seconds
+            ? await WaitForAsync(outcomes, request, seconds, http, cancellationToken)
+            : await outcomes.ReadAsync(request, cancellationToken);
 
         return decision switch
         {
@@ -182,7 +214,9 @@ public static class CouponRequestsApi
     }
 
     private static SizedAccepted<CouponRequestAccepted> Accepted(string requestId, string status) =>
-        new($"/api/coupon-requests/{requestId}", new CouponRequestAccepted(requestId, status));
+        new(LocationOf(requestId), new CouponRequestAccepted(requestId, status));
+
+    private static string LocationOf(string requestId) => $"/api/coupon-requests/{requestId}";
 
     private static ProblemHttpResult Conflict(IssuanceOutcome reason, string title, string detail) => TypedResults.Problem(
         statusCode: StatusCodes.Status409Conflict,

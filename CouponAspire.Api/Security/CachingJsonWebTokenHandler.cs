@@ -9,9 +9,11 @@ namespace CouponAspire.Api.Security;
 /// ASP.NET Core's JWT handler, remembering for a few seconds the tokens it found valid — never past their expiry — so
 /// that a client sending the same token with every request pays for its parsing and signature check once in a while
 /// rather than every time. A rejected token is never remembered; a remembered one is validated again once it leaves.
-/// At most <see cref="Capacity"/> tokens are kept, in an LRU that evicts in constant time: a crowd of users with a token
-/// each (a new one per request, as a flash sale's clients have) costs an insert and an eviction per request, never a
-/// sweep of the whole cache.
+/// At most <see cref="Capacity"/> tokens are kept, in an LRU that evicts in constant time, never by a sweep of the whole
+/// cache. A token is remembered from its second use: the first only leaves its hash in a fixed table. A crowd whose
+/// tokens are each used once (a stampede of fresh sessions) then keeps nothing: remembering each one kept its parsed token
+/// and claims alive for seconds, long enough for the garbage collector to copy them into its oldest generation, and in a
+/// flash sale that was most of what survived the API's collections.
 /// </summary>
 internal sealed class CachingJsonWebTokenHandler : JsonWebTokenHandler
 {
@@ -20,10 +22,19 @@ internal sealed class CachingJsonWebTokenHandler : JsonWebTokenHandler
 
     public const int Capacity = 10_000;
 
+    /// <summary>Slots of the table of tokens seen once (a power of two; 8 bytes each, allocated once).</summary>
+    private const int SeenOnceSlots = 1 << 16;
+
     private readonly ICache<string, Remembered> _validated = new ConcurrentLruBuilder<string, Remembered>()
         .WithCapacity(Capacity)
         .WithExpireAfterWrite(Lifetime)
         .Build();
+
+    /// <summary>
+    /// A hash of each token validated once, in the slot its hash picks. Without a lock: a race or a collision at worst
+    /// remembers a token at its first use, or at its third, and a token is always validated before it is remembered.
+    /// </summary>
+    private readonly long[] _seenOnce = new long[SeenOnceSlots];
 
     /// <summary>Tokens remembered now (at most <see cref="Capacity"/>).</summary>
     public int Count => _validated.Count;
@@ -36,12 +47,26 @@ internal sealed class CachingJsonWebTokenHandler : JsonWebTokenHandler
         }
 
         var result = await base.ValidateTokenAsync(token, validationParameters);
-        if (result.IsValid)
+        if (result.IsValid && SeenBefore(token))
         {
             _validated.AddOrUpdate(token, new Remembered(result, RememberUntil(DateTimeOffset.UtcNow, result.SecurityToken.ValidTo)));
         }
 
         return result;
+    }
+
+    /// <summary>Whether the token was validated before; if not, notes that it now was.</summary>
+    private bool SeenBefore(string token)
+    {
+        var hash = ((long)token.GetHashCode() << 32) | (uint)token.Length;
+        ref var slot = ref _seenOnce[hash & (SeenOnceSlots - 1)];
+        if (slot == hash)
+        {
+            return true;
+        }
+
+        slot = hash;
+        return false;
     }
 
     /// <summary>Until <see cref="Lifetime"/> from now, or the token's expiry if that comes first (no <c>exp</c>: <see cref="DateTime.MinValue"/>).</summary>

@@ -4,7 +4,10 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace CouponAspire.Tests.Api;
 
-/// <summary>Valid tokens are remembered briefly and never past their expiry; rejected ones are never remembered.</summary>
+/// <summary>
+/// Valid tokens are remembered from their second use, briefly and never past their expiry; tokens used once and rejected
+/// ones are never remembered.
+/// </summary>
 public sealed class TokenCacheTests
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
@@ -18,29 +21,54 @@ public sealed class TokenCacheTests
     }
 
     [Fact(Timeout = Timeouts.Unit)]
-    public async Task A_valid_token_is_validated_once_and_a_forged_one_every_time()
+    public async Task A_valid_token_is_remembered_from_its_second_use_and_a_forged_one_never()
     {
         var tokens = new DevelopmentTokens(DevelopmentTokens.NewSigningKey());
-        var parameters = new TokenValidationParameters
-        {
-            ValidIssuer = tokens.Issuer,
-            ValidAudience = tokens.Audience,
-            IssuerSigningKey = new SymmetricSecurityKey(Convert.FromBase64String(tokens.SigningKey)),
-        };
+        var parameters = ParametersOf(tokens);
         var handler = new CachingJsonWebTokenHandler();
         var token = tokens.ForUser(7);
         var forged = new DevelopmentTokens(DevelopmentTokens.NewSigningKey()).ForUser(7);
 
         var first = await handler.ValidateTokenAsync(token, parameters);
+        var countAfterFirst = handler.Count;
         var second = await handler.ValidateTokenAsync(token, parameters);
+        var third = await handler.ValidateTokenAsync(token, parameters);
         var forgedFirst = await handler.ValidateTokenAsync(forged, parameters);
         var forgedSecond = await handler.ValidateTokenAsync(forged, parameters);
+        var forgedThird = await handler.ValidateTokenAsync(forged, parameters);
 
         first.IsValid.ShouldBeTrue();
-        second.ShouldBeSameAs(first, "the second time is answered from memory");
+        countAfterFirst.ShouldBe(0, "a token used once is not remembered");
+        second.IsValid.ShouldBeTrue();
+        second.ShouldNotBeSameAs(first, "the second use is validated again");
+        third.ShouldBeSameAs(second, "from the third on, the token is answered from memory");
+        handler.Count.ShouldBe(1);
         forgedFirst.IsValid.ShouldBeFalse();
+        forgedThird.IsValid.ShouldBeFalse();
+        forgedThird.ShouldNotBeSameAs(forgedSecond, "a rejected token is checked every time");
         forgedSecond.IsValid.ShouldBeFalse();
         forgedSecond.ShouldNotBeSameAs(forgedFirst, "a rejected token is checked again");
+    }
+
+    [Fact(Timeout = Timeouts.Unit)]
+    public async Task A_crowd_whose_tokens_are_each_used_once_leaves_nothing_remembered()
+    {
+        var tokens = new DevelopmentTokens(DevelopmentTokens.NewSigningKey());
+        var minter = tokens.UserMinter();
+        var parameters = ParametersOf(tokens);
+        var handler = new CachingJsonWebTokenHandler();
+        var valid = 0;
+
+        await Parallel.ForAsync(1, CachingJsonWebTokenHandler.Capacity + 1, TestContext.Current.CancellationToken, async (user, _) =>
+        {
+            if ((await handler.ValidateTokenAsync(minter.ForUser(user), parameters)).IsValid)
+            {
+                Interlocked.Increment(ref valid);
+            }
+        });
+
+        valid.ShouldBe(CachingJsonWebTokenHandler.Capacity);
+        handler.Count.ShouldBeLessThan(CachingJsonWebTokenHandler.Capacity / 100, "only a hash collision remembers a token at its first use");
     }
 
     [Fact(Timeout = Timeouts.Unit)]
@@ -48,12 +76,7 @@ public sealed class TokenCacheTests
     {
         var tokens = new DevelopmentTokens(DevelopmentTokens.NewSigningKey());
         var minter = tokens.UserMinter();
-        var parameters = new TokenValidationParameters
-        {
-            ValidIssuer = tokens.Issuer,
-            ValidAudience = tokens.Audience,
-            IssuerSigningKey = new SymmetricSecurityKey(Convert.FromBase64String(tokens.SigningKey)),
-        };
+        var parameters = ParametersOf(tokens);
         var handler = new CachingJsonWebTokenHandler();
         var valid = 0;
         var largest = 0;
@@ -61,7 +84,8 @@ public sealed class TokenCacheTests
         const int users = CachingJsonWebTokenHandler.Capacity * 20;
         await Parallel.ForAsync(1, users + 1, TestContext.Current.CancellationToken, async (user, _) =>
         {
-            if ((await handler.ValidateTokenAsync(minter.ForUser(user), parameters)).IsValid)
+            var token = minter.ForUser(user);
+            if ((await handler.ValidateTokenAsync(token, parameters)).IsValid && (await handler.ValidateTokenAsync(token, parameters)).IsValid)
             {
                 Interlocked.Increment(ref valid);
             }
@@ -83,4 +107,11 @@ public sealed class TokenCacheTests
         largest.ShouldBeLessThanOrEqualTo(bound);
         handler.Count.ShouldBeLessThanOrEqualTo(bound);
     }
+
+    private static TokenValidationParameters ParametersOf(DevelopmentTokens tokens) => new()
+    {
+        ValidIssuer = tokens.Issuer,
+        ValidAudience = tokens.Audience,
+        IssuerSigningKey = new SymmetricSecurityKey(Convert.FromBase64String(tokens.SigningKey)),
+    };
 }

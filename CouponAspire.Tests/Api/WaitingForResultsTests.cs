@@ -11,8 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace CouponAspire.Tests.Api;
 
 /// <summary>
-/// A client learns its result without polling: a GET that waits (Prefer: wait, ?wait), the request's server-sent events,
-/// and a sale page's stream of the quantity left. The consumers are held back until the client waits, so that the wait
+/// A client learns its result without polling: a request that waits for its own outcome, a GET that waits (Prefer: wait,
+/// ?wait), the request's server-sent events, and a sale page's stream of the quantity left. The consumers are held back until the client waits, so that the wait
 /// is what is tested.
 /// </summary>
 public sealed class WaitingForResultsTests(PostgresFixture postgres)
@@ -40,6 +40,55 @@ public sealed class WaitingForResultsTests(PostgresFixture postgres)
         status.Status.ShouldBe("Issued");
         status.DecidedAt.ShouldNotBeNull();
         started.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(30), "answered when decided, not when the wait was over");
+    }
+
+    [Theory(Timeout = Timeouts.System)]
+    [InlineData("Prefer")]
+    [InlineData("query")]
+    public async Task A_request_that_waits_is_answered_201_with_its_outcome_the_moment_it_is_decided(string how)
+    {
+        await using var system = await CouponSystem.StartAsync(postgres, partitions: 3, consumers: 0);
+        var policy = await system.CreatePolicyAsync(5);
+
+        var started = Stopwatch.StartNew();
+        var waiting = how == "query" ? system.SendRequestAsync(policy, userId: 7, query: "?wait=30") : system.SendRequestAsync(policy, userId: 7, prefer: "wait=30");
+        await WaitersAsync(system, 1);
+        system.AddConsumer();
+        using var answer = await waiting;
+
+        answer.StatusCode.ShouldBe(HttpStatusCode.Created);
+        answer.Headers.GetValues("Preference-Applied").ShouldBe(["wait=30"]);
+        var status = (await answer.Content.ReadFromJsonAsync<CouponRequestStatus>(Ct))!;
+        answer.Headers.Location!.ToString().ShouldBe($"/api/coupon-requests/{status.RequestId}");
+        status.Status.ShouldBe("Issued");
+        status.UserId.ShouldBe(7);
+        status.ShouldBe((await system.GetRequestAsync(status.RequestId))!, "the GET's body");
+        started.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(30), "answered when decided, not when the wait was over");
+        system.ApiFactory.Services.GetRequiredService<RecentDecisions>().Waiting.ShouldBe(0);
+    }
+
+    [Fact(Timeout = Timeouts.System)]
+    public async Task A_request_that_waits_for_longer_than_anyone_decides_is_a_202_once_the_wait_is_over_and_a_refused_one_is_refused_at_once()
+    {
+        await using var system = await CouponSystem.StartAsync(postgres, partitions: 3, consumers: 0);
+        var policy = await system.CreatePolicyAsync(5);
+
+        var started = Stopwatch.StartNew();
+        using var answer = await system.SendRequestAsync(policy, userId: 7, prefer: "wait=1");
+
+        started.Elapsed.ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(0.9));
+        answer.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        answer.Headers.GetValues("Preference-Applied").ShouldBe(["wait=1"]);
+        var accepted = (await answer.Content.ReadFromJsonAsync<CouponRequestAccepted>(Ct))!;
+        accepted.Status.ShouldBe("Pending");
+        (await system.GetRequestAsync(accepted.RequestId))!.Status.ShouldBe("Pending");
+        system.ApiFactory.Services.GetRequiredService<RecentDecisions>().Waiting.ShouldBe(0, "a client that stopped waiting is forgotten");
+
+        var closed = await system.CreatePolicyAsync(5, startsAt: DateTimeOffset.UtcNow.AddDays(1));
+        started.Restart();
+        using var refused = await system.SendRequestAsync(closed, userId: 7, prefer: "wait=30");
+        refused.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        started.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(30), "nothing to wait for");
     }
 
     [Fact(Timeout = Timeouts.System)]
@@ -77,9 +126,12 @@ public sealed class WaitingForResultsTests(PostgresFixture postgres)
         }
 
         using var answer = await system.Api.SendAsync(request, Ct);
+        using var issue = await system.SendRequestAsync(policy, userId: 8, query, prefer);
 
         answer.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await ApiContractTests.ProblemErrors(answer)).Keys.ShouldBe(["wait"]);
+        issue.StatusCode.ShouldBe(HttpStatusCode.BadRequest, "a request that asks for a bad wait is not taken");
+        (await ApiContractTests.ProblemErrors(issue)).Keys.ShouldBe(["wait"]);
     }
 
     [Fact(Timeout = Timeouts.System)]

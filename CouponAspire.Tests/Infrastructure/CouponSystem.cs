@@ -181,10 +181,17 @@ public sealed class CouponSystem : IAsyncDisposable
     }
 
     /// <summary>Sends an issue request as the user (their own token, the user id taken from it).</summary>
-    public Task<HttpResponseMessage> SendRequestAsync(long policyId, long userId)
+    /// <param name="query">Appended to the path as it is (<c>?wait=N</c>).</param>
+    /// <param name="prefer">A <c>Prefer</c> header (<c>wait=N</c>); none when null.</param>
+    public Task<HttpResponseMessage> SendRequestAsync(long policyId, long userId, string query = "", string? prefer = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/coupon-policies/{policyId}/requests") { Content = JsonContent.Create(new { }) };
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/coupon-policies/{policyId}/requests{query}") { Content = JsonContent.Create(new { }) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _userTokens.GetOrAdd(userId, id => Tokens.ForUser(id)));
+        if (prefer is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Prefer", prefer);
+        }
+
         return Api.SendAsync(request);
     }
 
