@@ -6,7 +6,8 @@ namespace CouponAspire.LoadGenerator;
 
 /// <summary>
 /// Everything a run found, for the console and for <c>--report-json</c>: what was sent and how fast, how long clients
-/// waited for their outcome (<see cref="ClickToResultMs"/>, from sending the request to knowing), how long decisions took
+/// waited for their outcome (<see cref="ClickToResultMs"/>, from sending the request to knowing; and apart, the clicks
+/// sent after the sale's first second, when the crowd's first clicks meet code not yet compiled), how long decisions took
 /// (<see cref="AcceptedToDecidedMs"/>, from each outcome's <c>requestedAt</c> and <c>decidedAt</c>) and reached their
 /// client (<see cref="DecidedToResultMs"/>, from <c>decidedAt</c> to the client knowing, by this machine's clock: meaningful
 /// where the client and the system share a clock), the invariants, one
@@ -27,6 +28,7 @@ internal sealed record FlashSaleReport(
     LatencySummary IssueLatencyMs,
     LatencySummary AcceptedLatencyMs,
     LatencySummary ClickToResultMs,
+    LatencySummary ClickToResultAfterFirstSecondMs,
     LatencySummary AcceptedToDecidedMs,
     LatencySummary DecidedToResultMs,
     double? DrainSeconds,
@@ -58,6 +60,7 @@ internal sealed record FlashSaleReport(
         var issueLatencies = new List<double>(recording.Sent);
         var acceptedLatencies = new List<double>(recording.Sent);
         var clickToResult = new List<double>(recording.Sent);
+        var clickToResultAfterFirstSecond = new List<double>(recording.Sent);
         var decidedToResult = new List<double>(recording.Sent);
         for (var i = 0; i < recording.Sent; i++)
         {
@@ -73,7 +76,13 @@ internal sealed record FlashSaleReport(
                 acceptedLatencies.Add(Milliseconds(recording.LatencyTicks[i]));
                 if (recording.ClickToResultTicks[i] > 0)
                 {
-                    clickToResult.Add(Milliseconds(recording.ClickToResultTicks[i]));
+                    var clickMs = Milliseconds(recording.ClickToResultTicks[i]);
+                    clickToResult.Add(clickMs);
+                    if ((recording.ResultAt[i] - recording.StartedAt).TotalMilliseconds - clickMs >= 1_000)
+                    {
+                        clickToResultAfterFirstSecond.Add(clickMs);
+                    }
+
                     decidedToResult.Add((recording.ResultAt[i] - recording.Results[i]!.DecidedAt!.Value).TotalMilliseconds);
                 }
 
@@ -129,6 +138,7 @@ internal sealed record FlashSaleReport(
             LatencySummary.Of([.. issueLatencies]),
             LatencySummary.Of([.. acceptedLatencies]),
             LatencySummary.Of([.. clickToResult]),
+            LatencySummary.Of([.. clickToResultAfterFirstSecond]),
             LatencySummary.Of([.. decisionLatencies]),
             LatencySummary.Of([.. decidedToResult]),
             drain,

@@ -28,6 +28,7 @@ internal static class ReportOutput
         figures.AddRow("POST latency", Latency(report.IssueLatencyMs));
         figures.AddRow("  of the accepted", Latency(report.AcceptedLatencyMs));
         figures.AddRow($"Click -> result ({sale.Result})", Latency(report.ClickToResultMs));
+        figures.AddRow("  clicked after 1 s", Latency(report.ClickToResultAfterFirstSecondMs));
         figures.AddRow("Accepted -> decided", Latency(report.AcceptedToDecidedMs));
         figures.AddRow("Decided -> client knew", Latency(report.DecidedToResultMs));
         figures.AddRow("Drain", report.DrainSeconds is { } drain ? $"last decision {drain * 1000:N0} ms after the last acceptance" : "nothing decided");
