@@ -15,6 +15,7 @@
 #   SYSTEMS="by-hand by-hand-otlp by-hand-no-telemetry" benchmarks/compare.sh --environment Production
 #   SYSTEMS="apphost" benchmarks/compare.sh --TracesPerSecond=0                # the AppHost, with AppHost settings
 #   COLD=15 WARM=10 CONNECTIONS=128 benchmarks/compare.sh
+#   PER_SECOND=1 SYSTEMS=by-hand benchmarks/compare.sh     # also each second's requests, p50, p99 and max
 # Arguments go to the AppHost (apphost) or to the by-hand systems. Needs wrk and psql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,6 +86,14 @@ window() {
            round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - requested_at) * 1000)::numeric),
            round((extract(epoch FROM max(decided_at) - max(requested_at)) * 1000)::numeric)
     FROM request_outcomes WHERE $where")
+  if [[ -n "${PER_SECOND:-}" ]]; then
+    q "SELECT to_char(date_trunc('second', requested_at), 'HH24:MI:SS'), count(*),
+              round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - requested_at) * 1000)::numeric),
+              round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - requested_at) * 1000)::numeric),
+              round(max(extract(epoch FROM decided_at - requested_at) * 1000)::numeric)
+       FROM request_outcomes WHERE $where GROUP BY 1 ORDER BY 1" |
+      awk -v label="$label" '{printf "  %s, requested in %s: %6d requests, accepted→decided p50 %4d ms, p99 %4d, max %4d\n", label, $1, $2, $3, $4, $5}' >&2
+  fi
   local cpu
   cpu=$(python3 benchmarks/cpu.py diff /tmp/couponaspire-cpu-before /tmp/couponaspire-cpu-after)
   # The decisions of the measured part of the window.
