@@ -98,7 +98,7 @@ public static class CouponAspireApplication
         builder.AddDevelopmentCredentials(api, consumer, infrastructure, tokenSigningKey);
 
         // Every process on one small machine: the runtime settings that suit it, in run mode with local infrastructure only.
-        builder.TuneForSmallMachine(infrastructure);
+        builder.TuneForSmallMachine(infrastructure, api, consumer);
 
         return builder;
     }

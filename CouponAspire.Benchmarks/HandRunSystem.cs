@@ -76,6 +76,14 @@ internal static class HandRunSystem
             Dictionary<string, string?> With(string service, string? urls = null)
             {
                 var environment = new Dictionary<string, string?>(common) { ["OTEL_SERVICE_NAME"] = service };
+                if (!settings.RuntimeDefaults && service is "api" or "consumer")
+                {
+                    foreach (var (name, value) in SmallMachine.ServingSettings)
+                    {
+                        environment[name] = value;
+                    }
+                }
+
                 foreach (var (key, value) in ofService.GetValueOrDefault(service) ?? [])
                 {
                     environment[key] = value;

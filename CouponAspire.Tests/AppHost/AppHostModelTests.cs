@@ -189,6 +189,26 @@ public sealed class AppHostModelTests
     }
 
     [Fact(Timeout = Timeouts.System)]
+    public async Task Without_containers_every_process_gets_the_small_machines_runtime_settings_and_the_serving_ones_compile_before_the_sale()
+    {
+        await using var local = await BuildAsync("--Infrastructure=Local");
+        await using var deployed = await BuildAsync(Publish);
+
+        foreach (var service in new[] { "api", "consumer" })
+        {
+            var environment = await EnvironmentOfAsync(local, Resource(local, service));
+            environment.ShouldContainKeyAndValue("DOTNET_TC_QuickJit", "0");
+            environment.ShouldContainKeyAndValue("DOTNET_ReadyToRun", "0", $"{service} serves the sale");
+        }
+
+        var migrations = await EnvironmentOfAsync(local, Resource(local, "migrations"));
+        migrations.ShouldContainKeyAndValue("DOTNET_TC_QuickJit", "0");
+        migrations.ShouldNotContainKey("DOTNET_ReadyToRun", "a worker that exits before the sale starts faster precompiled");
+        var api = await EnvironmentOfAsync(deployed, Resource(deployed, "api"));
+        api.Keys.ShouldNotContain(key => key.StartsWith("DOTNET_", StringComparison.Ordinal), "a deployment keeps the runtime's defaults");
+    }
+
+    [Fact(Timeout = Timeouts.System)]
     public async Task With_containers_kafka_runs_as_aspire_hosting_kafka_runs_it_with_kafka_ui_and_postgres_with_pgweb()
     {
         await using var app = await BuildAsync("--Infrastructure=Containers");
